@@ -1,0 +1,98 @@
+/**
+ * Every failure the library reports is an `AuditError` with a stable `code`.
+ * Callers branch on `code` (or on the subclass), never on the message text.
+ */
+export const AuditErrorCode = {
+  /** A field of an event has a value that is not allowed; `field` names it. */
+  InvalidField: 'INVALID_FIELD',
+  /** A field that this event type requires is missing; `field` names it. */
+  MissingField: 'MISSING_FIELD',
+  /** A field is longer or larger than its documented limit; `field` names it. */
+  FieldTooLarge: 'FIELD_TOO_LARGE',
+  /** The event type is not one of `AuditEventType`. */
+  UnknownEventType: 'UNKNOWN_EVENT_TYPE',
+  /** `success` and `error_message` contradict each other. */
+  InconsistentOutcome: 'INCONSISTENT_OUTCOME',
+  /** Bytes that are not a valid encoding of an audit event. */
+  DecodeFailed: 'DECODE_FAILED',
+  /** A single-object encoding names a writer schema this process does not know. */
+  UnknownSchema: 'UNKNOWN_SCHEMA',
+  /** The spool holds damaged records that are not a torn tail. */
+  SpoolCorrupt: 'SPOOL_CORRUPT',
+  /** Another process holds the spool. */
+  SpoolLocked: 'SPOOL_LOCKED',
+  /** The spool reached its size limit; nothing was written. */
+  SpoolFull: 'SPOOL_FULL',
+  /** The trail, spool or store was used after `close()`. */
+  Closed: 'CLOSED',
+  /** A configuration or option value is invalid; `field` names it. */
+  InvalidOption: 'INVALID_OPTION',
+  /** An archive object is malformed or does not match its key. */
+  ArchiveCorrupt: 'ARCHIVE_CORRUPT',
+  /** A read or write of a file or object failed. */
+  Io: 'IO_ERROR',
+  /** The requested object or file does not exist. */
+  NotFound: 'NOT_FOUND',
+  /** The in-memory view of the trail was turned off by configuration. */
+  NotRetained: 'NOT_RETAINED',
+} as const;
+
+export type AuditErrorCode = (typeof AuditErrorCode)[keyof typeof AuditErrorCode];
+
+export interface AuditErrorOptions {
+  /** The dotted path of the offending field or option, e.g. `details.reason`. */
+  field?: string | undefined;
+  /** True when the same call may succeed later without any change by the caller. */
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class AuditError extends Error {
+  readonly code: AuditErrorCode;
+  readonly field: string | undefined;
+  readonly retriable: boolean;
+
+  constructor(code: AuditErrorCode, message: string, options: AuditErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuditError';
+    this.code = code;
+    this.field = options.field;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Bad input: the event or value given by the caller. Never retriable. */
+export class ValidationError extends AuditError {
+  constructor(code: AuditErrorCode, field: string, message: string) {
+    super(code, `${field}: ${message}`, { field });
+    this.name = 'ValidationError';
+  }
+}
+
+/** Bytes that cannot be decoded as an audit event. */
+export class CodecError extends AuditError {
+  constructor(code: AuditErrorCode, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'CodecError';
+  }
+}
+
+/** Failures of the spool, the archive or the object store. */
+export class StorageError extends AuditError {
+  constructor(code: AuditErrorCode, message: string, options: AuditErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** A bad option or setting; `field` names it. */
+export class ConfigError extends AuditError {
+  constructor(field: string, message: string) {
+    super(AuditErrorCode.InvalidOption, `${field}: ${message}`, { field });
+    this.name = 'ConfigError';
+  }
+}
+
+export function isAuditError(value: unknown): value is AuditError {
+  return value instanceof AuditError;
+}

@@ -1,0 +1,36 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { AuditEventRecord } from '../schemas/event-record.js';
+
+/** A fresh folder, removed after the test. */
+export async function tempDir(t: TestContext, name = 'audit-trail-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), name));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A valid record; `overrides` replace fields. */
+export function record(overrides: Partial<AuditEventRecord> = {}): AuditEventRecord {
+  return {
+    id: '0190b6a2-7c3e-7d4a-9b1e-2f3a4b5c6d7e',
+    timestamp: Date.UTC(2026, 10, 27, 12, 0, 0, 123),
+    event_type: 'PackageInstall',
+    package_name: 'left-pad',
+    package_version: '1.3.0',
+    user: 'admin',
+    ip_address: '192.0.2.1',
+    details: { registry: 'https://registry.npmjs.org' },
+    success: true,
+    error_message: null,
+    source: 'ci-runner-01',
+    ...overrides,
+  };
+}
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -1,0 +1,190 @@
+/**
+ * The validator of audit event records: pure, one rule per field, each failure a
+ * ValidationError naming the field by its record (snake_case) name.
+ */
+import { isIP } from 'node:net';
+import { AuditErrorCode, ValidationError } from '../common/errors.js';
+import type { AuditEventRecord } from '../schemas/event-record.js';
+import { isAuditEventType, PACKAGE_EVENT_TYPES } from './event-type.js';
+import { LIMITS } from './limits.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/**
+ * A plausible version across ecosystems: optional epoch (`1:`), optional `v`,
+ * a number, then letters, digits and the separators `. - + ~ _`
+ * (semver `1.2.3-rc.1+b5`, PEP 440 `2.0rc1.post1`, Debian `1:2.3-4~bpo1`).
+ */
+const VERSION = /^(\d+:)?v?\d+[0-9A-Za-z.+~_-]*$/;
+/** Earliest and latest accepted timestamps: the epoch and the end of year 9999. */
+const MIN_TIME = 0;
+const MAX_TIME = 253402300799999;
+
+function fail(
+  code: (typeof AuditErrorCode)[keyof typeof AuditErrorCode],
+  field: string,
+  message: string,
+): never {
+  throw new ValidationError(code, field, message);
+}
+
+/** A non-empty, bounded string without control characters (or, with `multiline`, only tab/newline). */
+export function checkText(field: string, value: unknown, max: number, multiline = false): string {
+  if (typeof value !== 'string')
+    fail(AuditErrorCode.InvalidField, field, `must be a string, got ${typeof value}`);
+  if (value.length === 0) fail(AuditErrorCode.InvalidField, field, 'must not be empty');
+  if (value.trim().length === 0) fail(AuditErrorCode.InvalidField, field, 'must not be blank');
+  if (value.length > max)
+    fail(AuditErrorCode.FieldTooLarge, field, `is ${value.length} characters, the limit is ${max}`);
+  if ((multiline ? CONTROL_EXCEPT_WHITESPACE : CONTROL).test(value)) {
+    fail(AuditErrorCode.InvalidField, field, 'must not contain control characters');
+  }
+  return value;
+}
+
+export function checkPackageName(value: unknown): string {
+  const name = checkText('package_name', value, LIMITS.packageName);
+  if (/\s/.test(name))
+    fail(AuditErrorCode.InvalidField, 'package_name', 'must not contain whitespace');
+  return name;
+}
+
+export function checkPackageVersion(value: unknown): string {
+  const version = checkText('package_version', value, LIMITS.packageVersion);
+  if (!VERSION.test(version)) {
+    fail(
+      AuditErrorCode.InvalidField,
+      'package_version',
+      `"${version}" is not a plausible version string`,
+    );
+  }
+  return version;
+}
+
+export function checkIpAddress(value: unknown): string {
+  if (typeof value !== 'string' || isIP(value) === 0) {
+    fail(
+      AuditErrorCode.InvalidField,
+      'ip_address',
+      `${JSON.stringify(value)} is not an IPv4 or IPv6 address`,
+    );
+  }
+  return value;
+}
+
+export function checkTimestamp(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    fail(AuditErrorCode.InvalidField, 'timestamp', 'must be a valid date (integer milliseconds)');
+  }
+  if (value < MIN_TIME || value > MAX_TIME) {
+    fail(AuditErrorCode.InvalidField, 'timestamp', 'must lie between 1970-01-01 and 9999-12-31');
+  }
+  return value;
+}
+
+export function checkDetail(key: unknown, value: unknown): void {
+  if (typeof key !== 'string' || key.length === 0)
+    fail(AuditErrorCode.InvalidField, 'details', 'keys must be non-empty strings');
+  const field = `details.${key}`;
+  if (key.length > LIMITS.detailKey) {
+    fail(
+      AuditErrorCode.FieldTooLarge,
+      field,
+      `key is ${key.length} characters, the limit is ${LIMITS.detailKey}`,
+    );
+  }
+  if (CONTROL.test(key))
+    fail(AuditErrorCode.InvalidField, field, 'key must not contain control characters');
+  if (typeof value !== 'string')
+    fail(AuditErrorCode.InvalidField, field, `must be a string, got ${typeof value}`);
+  if (value.length > LIMITS.detailValue) {
+    fail(
+      AuditErrorCode.FieldTooLarge,
+      field,
+      `is ${value.length} characters, the limit is ${LIMITS.detailValue}`,
+    );
+  }
+}
+
+export function checkDetails(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(AuditErrorCode.InvalidField, 'details', 'must be an object of string values');
+  }
+  const entries = Object.entries(value);
+  if (entries.length > LIMITS.detailEntries) {
+    fail(
+      AuditErrorCode.FieldTooLarge,
+      'details',
+      `has ${entries.length} entries, the limit is ${LIMITS.detailEntries}`,
+    );
+  }
+  let total = 0;
+  for (const [k, v] of entries) {
+    checkDetail(k, v);
+    total += k.length + (v as string).length;
+  }
+  if (total > LIMITS.detailsTotal) {
+    fail(
+      AuditErrorCode.FieldTooLarge,
+      'details',
+      `holds ${total} characters, the limit is ${LIMITS.detailsTotal}`,
+    );
+  }
+  return value as Record<string, string>;
+}
+
+function optional<T>(value: unknown, check: (v: unknown) => T): T | null {
+  return value === null || value === undefined ? null : check(value);
+}
+
+/**
+ * Checks a whole record; throws the first ValidationError found. Returns the
+ * same record, so that a caller can validate and pass on in one expression.
+ */
+export function validateRecord(record: AuditEventRecord): AuditEventRecord {
+  if (typeof record !== 'object' || record === null)
+    fail(AuditErrorCode.InvalidField, 'event', 'must be an object');
+  if (typeof record.id !== 'string' || !UUID.test(record.id)) {
+    fail(
+      AuditErrorCode.InvalidField,
+      'id',
+      `${JSON.stringify(record.id)} is not a lower-case UUID`,
+    );
+  }
+  checkTimestamp(record.timestamp);
+  if (!isAuditEventType(record.event_type)) {
+    fail(
+      AuditErrorCode.UnknownEventType,
+      'event_type',
+      `${JSON.stringify(record.event_type)} is not a known event type`,
+    );
+  }
+  const packageName = optional(record.package_name, checkPackageName);
+  if (packageName === null && PACKAGE_EVENT_TYPES.has(record.event_type)) {
+    fail(AuditErrorCode.MissingField, 'package_name', `is required for ${record.event_type}`);
+  }
+  optional(record.package_version, checkPackageVersion);
+  optional(record.user, (v) => checkText('user', v, LIMITS.user));
+  optional(record.ip_address, checkIpAddress);
+  checkDetails(record.details);
+  if (typeof record.success !== 'boolean')
+    fail(AuditErrorCode.InvalidField, 'success', 'must be a boolean');
+  const errorMessage = optional(record.error_message, (v) =>
+    checkText('error_message', v, LIMITS.errorMessage, true),
+  );
+  if (!record.success && errorMessage === null) {
+    fail(AuditErrorCode.InconsistentOutcome, 'error_message', 'is required when success is false');
+  }
+  if (record.success && errorMessage !== null) {
+    fail(
+      AuditErrorCode.InconsistentOutcome,
+      'error_message',
+      'must be absent when success is true',
+    );
+  }
+  optional(record.source, (v) => checkText('source', v, LIMITS.source));
+  return record;
+}

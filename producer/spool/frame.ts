@@ -1,0 +1,57 @@
+/**
+ * The record framing of spool segments (pure):
+ *
+ *   u32 BE payload length | u32 BE CRC-32 of (time + payload) | i64 BE append time (ms) | payload
+ *
+ * A crash can leave the last frame of the last segment short or with a wrong
+ * checksum (a torn write); `parseFrame` tells those apart from a complete frame.
+ */
+import { crc32 } from 'node:zlib';
+
+export const FRAME_HEADER_SIZE = 16;
+/** Upper bound of one payload; anything larger in a length field is damage. */
+export const MAX_FRAME_PAYLOAD = 16 * 1024 * 1024;
+
+export function encodeFrame(payload: Buffer, appendTime: number): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.writeBigInt64BE(BigInt(appendTime), 8);
+  payload.copy(frame, FRAME_HEADER_SIZE);
+  frame.writeUInt32BE(crc32(frame.subarray(8)), 4);
+  return frame;
+}
+
+export type ParsedFrame =
+  | { kind: 'frame'; appendTime: number; payload: Buffer; end: number }
+  /** Not enough bytes for the frame the header announces (or for a header). */
+  | { kind: 'incomplete'; needed: number }
+  /** The bytes at `pos` are not a valid frame. */
+  | { kind: 'bad'; reason: string; end: number };
+
+export function parseFrame(buf: Buffer, pos: number): ParsedFrame {
+  if (buf.length - pos < FRAME_HEADER_SIZE)
+    return { kind: 'incomplete', needed: FRAME_HEADER_SIZE };
+  const length = buf.readUInt32BE(pos);
+  if (length > MAX_FRAME_PAYLOAD)
+    return { kind: 'bad', reason: `length ${length} exceeds the frame limit`, end: buf.length };
+  const end = pos + FRAME_HEADER_SIZE + length;
+  if (end > buf.length) return { kind: 'incomplete', needed: FRAME_HEADER_SIZE + length };
+  const expected = buf.readUInt32BE(pos + 4);
+  if (crc32(buf.subarray(pos + 8, end)) !== expected)
+    return { kind: 'bad', reason: 'checksum mismatch', end };
+  return {
+    kind: 'frame',
+    appendTime: Number(buf.readBigInt64BE(pos + 8)),
+    payload: buf.subarray(pos + FRAME_HEADER_SIZE, end),
+    end,
+  };
+}
+
+/**
+ * True when every byte from `pos` to the end is zero: what a crash can leave when
+ * the file size reached the disk before the data did. Such a tail is torn, not damaged.
+ */
+export function isZeroTail(buf: Buffer, pos: number): boolean {
+  for (let i = pos; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}

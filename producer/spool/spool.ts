@@ -1,0 +1,331 @@
+/**
+ * The spool: an append-only log of encoded events in segment files, written by
+ * one process at a time (a LOCK file holds the writer's pid).
+ *
+ * Durability: `append` copies the frame into a write buffer, which goes to the
+ * file when it exceeds `bufferBytes` or `lingerMs` after the first buffered frame.
+ * A record is durable once `flush()` resolves: its bytes are written and
+ * fdatasync'ed. Written records survive a kill -9 of the process; flushed ones
+ * survive a power loss too.
+ *
+ * Backpressure: the buffer is bounded (a full buffer is written synchronously
+ * before the next append returns); the spool on disk is bounded by `maxBytes`,
+ * beyond which `append` refuses with a retriable SPOOL_FULL error and writes nothing.
+ */
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
+import { encodeFrame, isZeroTail, parseFrame } from './frame.js';
+import { listSegments, segmentFileName } from './segments.js';
+
+const fdatasyncAsync = promisify(fdatasync);
+
+export interface SpoolOptions {
+  /** Folder of the segment files; created if missing. */
+  dir: string;
+  /** A segment is closed and a new one started beyond this size. @defaultValue 64 MiB */
+  segmentBytes?: number;
+  /** Total size of all segments beyond which `append` refuses. @defaultValue 4 GiB */
+  maxBytes?: number;
+  /** Write buffer size. @defaultValue 256 KiB */
+  bufferBytes?: number;
+  /** How long a buffered frame may wait before it is written. @defaultValue 5 ms */
+  lingerMs?: number;
+}
+
+export const SPOOL_DEFAULTS = {
+  segmentBytes: 64 * 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024 * 1024,
+  bufferBytes: 256 * 1024,
+  lingerMs: 5,
+} as const satisfies Partial<SpoolOptions>;
+
+export interface SpoolRecovery {
+  /** Bytes cut from a torn tail of the last segment when the spool was opened. */
+  truncatedBytes: number;
+  /** Segment file that was cut, if any. */
+  segment: string | undefined;
+}
+
+function positiveInteger(field: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v <= 0)
+    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+/** Spool folders this process holds, so that a second writer in the same process is refused too. */
+const heldHere = new Set<string>();
+
+function lockSpool(dir: string): string {
+  const lockPath = join(resolve(dir), 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      heldHere.add(lockPath);
+      return lockPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockPath, 'utf8'));
+      // the same pid as ours is a lock of this process, or of an earlier process that had our pid
+      const held =
+        holder === process.pid
+          ? heldHere.has(lockPath)
+          : Number.isInteger(holder) && holder > 0 && isAlive(holder);
+      if (held) {
+        throw new StorageError(
+          AuditErrorCode.SpoolLocked,
+          `spool ${dir} is in use by process ${holder}`,
+          { retriable: true },
+        );
+      }
+      unlinkSync(lockPath); // left by a process that is gone
+    }
+  }
+  throw new StorageError(AuditErrorCode.SpoolLocked, `could not lock spool ${dir}`, {
+    retriable: true,
+  });
+}
+
+function unlockSpool(lockPath: string): void {
+  heldHere.delete(lockPath);
+  unlinkSync(lockPath);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Scans a segment; cuts a torn tail, throws on damage before the tail. Returns records and bytes cut. */
+function recoverSegment(path: string): { records: number; truncatedBytes: number } {
+  const bytes = readFileSync(path);
+  let pos = 0;
+  let records = 0;
+  while (pos < bytes.length) {
+    const frame = parseFrame(bytes, pos);
+    if (frame.kind === 'frame') {
+      records++;
+      pos = frame.end;
+      continue;
+    }
+    // A torn write only ever damages the last frame: whatever reaches the end of the file.
+    if (frame.kind === 'bad' && frame.end < bytes.length && !isZeroTail(bytes, pos)) {
+      throw new StorageError(
+        AuditErrorCode.SpoolCorrupt,
+        `spool segment ${path} is damaged at byte ${pos} (${frame.reason}) with ${bytes.length - frame.end} bytes after it`,
+      );
+    }
+    break;
+  }
+  const truncatedBytes = bytes.length - pos;
+  if (truncatedBytes > 0) ftruncateSyncPath(path, pos);
+  return { records, truncatedBytes };
+}
+
+function ftruncateSyncPath(path: string, length: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Spool {
+  readonly dir: string;
+  readonly recovery: SpoolRecovery;
+  private readonly options: Required<Omit<SpoolOptions, 'dir'>>;
+  private readonly lockPath: string;
+  private fd: number;
+  private segmentBase: number;
+  private segmentSize: number;
+  private totalBytes: number;
+  private next: number;
+  private buffer: Buffer[] = [];
+  private bufferedBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: SpoolOptions) {
+    if (typeof options?.dir !== 'string' || options.dir.length === 0)
+      throw new ConfigError('spool.dir', 'must be a folder path');
+    this.options = {
+      segmentBytes: positiveInteger(
+        'spool.segmentBytes',
+        options.segmentBytes,
+        SPOOL_DEFAULTS.segmentBytes,
+      ),
+      maxBytes: positiveInteger('spool.maxBytes', options.maxBytes, SPOOL_DEFAULTS.maxBytes),
+      bufferBytes: positiveInteger(
+        'spool.bufferBytes',
+        options.bufferBytes,
+        SPOOL_DEFAULTS.bufferBytes,
+      ),
+      lingerMs: positiveInteger('spool.lingerMs', options.lingerMs, SPOOL_DEFAULTS.lingerMs),
+    };
+    this.dir = options.dir;
+    mkdirSync(this.dir, { recursive: true });
+    this.lockPath = lockSpool(this.dir);
+    try {
+      const segments = listSegments(this.dir);
+      this.totalBytes = segments.reduce(
+        (sum, base) => sum + statSync(join(this.dir, segmentFileName(base))).size,
+        0,
+      );
+      const last = segments.at(-1);
+      this.recovery = { truncatedBytes: 0, segment: undefined };
+      if (last === undefined) {
+        this.segmentBase = 0;
+        this.next = 0;
+      } else {
+        const path = join(this.dir, segmentFileName(last));
+        const { records, truncatedBytes } = recoverSegment(path);
+        this.recovery = { truncatedBytes, segment: truncatedBytes > 0 ? path : undefined };
+        this.totalBytes -= truncatedBytes;
+        this.segmentBase = last;
+        this.next = last + records;
+      }
+      this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a');
+      this.segmentSize = fstatSync(this.fd).size;
+    } catch (error) {
+      unlockSpool(this.lockPath);
+      throw error;
+    }
+  }
+
+  /** The offset the next appended record gets. */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /** Appends one payload; returns its offset. Durable after the next `flush()` resolves. */
+  append(payload: Buffer, appendTime: number = Date.now()): number {
+    this.assertOpen();
+    const frame = encodeFrame(payload, appendTime);
+    if (this.totalBytes + this.bufferedBytes + frame.length > this.options.maxBytes) {
+      this.totalBytes = this.measureTotal();
+      if (this.totalBytes + this.bufferedBytes + frame.length > this.options.maxBytes) {
+        throw new StorageError(
+          AuditErrorCode.SpoolFull,
+          `spool ${this.dir} holds ${this.totalBytes} bytes, the limit (spool.maxBytes) is ${this.options.maxBytes}`,
+          { retriable: true },
+        );
+      }
+    }
+    if (
+      this.segmentSize + this.bufferedBytes > 0 &&
+      this.segmentSize + this.bufferedBytes + frame.length > this.options.segmentBytes
+    ) {
+      this.writeBuffered();
+      this.roll();
+    }
+    this.buffer.push(frame);
+    this.bufferedBytes += frame.length;
+    if (this.bufferedBytes >= this.options.bufferBytes) this.writeBuffered();
+    else
+      this.timer ??= setTimeout(() => this.writeBufferedQuietly(), this.options.lingerMs).unref();
+    return this.next++;
+  }
+
+  /** Writes everything appended so far and waits until it is on stable storage. */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    this.writeBuffered();
+    await fdatasyncAsync(this.fd);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    closeSync(this.fd);
+    unlockSpool(this.lockPath);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError(AuditErrorCode.Closed, `spool ${this.dir} is closed`);
+  }
+
+  private writeBufferedQuietly(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    // Errors surface on the next append or flush, which write again.
+    try {
+      this.writeBuffered();
+    } catch {
+      /* kept in the buffer; reported by the next explicit write */
+    }
+  }
+
+  private writeBuffered(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.bufferedBytes === 0) return;
+    const data =
+      this.buffer.length === 1
+        ? (this.buffer[0] as Buffer)
+        : Buffer.concat(this.buffer, this.bufferedBytes);
+    let written = 0;
+    try {
+      while (written < data.length) written += writeSync(this.fd, data, written);
+    } catch (cause) {
+      // Keep the unwritten remainder so that nothing appended is dropped.
+      this.buffer = [data.subarray(written)];
+      this.bufferedBytes = data.length - written;
+      this.segmentSize += written;
+      this.totalBytes += written;
+      throw new StorageError(
+        AuditErrorCode.Io,
+        `cannot write spool ${this.dir}: ${(cause as Error).message}`,
+        {
+          retriable: true,
+          cause,
+        },
+      );
+    }
+    this.segmentSize += data.length;
+    this.totalBytes += data.length;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+  }
+
+  private roll(): void {
+    // the old segment is complete: make it durable before starting the next one
+    fdatasyncSync(this.fd);
+    closeSync(this.fd);
+    this.segmentBase = this.next;
+    this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a');
+    this.segmentSize = 0;
+  }
+
+  private measureTotal(): number {
+    return listSegments(this.dir).reduce((sum, base) => {
+      try {
+        return sum + statSync(join(this.dir, segmentFileName(base))).size;
+      } catch {
+        return sum; // removed by a reader's release since the listing
+      }
+    }, 0);
+  }
+}

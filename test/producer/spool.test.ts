@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { AuditErrorCode } from '../../common/errors.js';
+import { encodeFrame } from '../../producer/spool/frame.js';
+import { Spool } from '../../producer/spool/spool.js';
+import { SpoolReader } from '../../producer/spool/spool-reader.js';
+import { tempDir } from '../helpers.js';
+
+const payload = (i: number): Buffer => Buffer.from(`event-${i}-${'x'.repeat(i % 50)}`);
+
+async function readAll(dir: string, from = 0): Promise<{ offset: number; value: string }[]> {
+  const reader = new SpoolReader(dir);
+  const out: { offset: number; value: string }[] = [];
+  for (let next = from; ;) {
+    const batch = await reader.read(next, 333);
+    if (batch.length === 0) return out;
+    for (const r of batch) out.push({ offset: r.offset, value: r.value.toString() });
+    next = (batch.at(-1)?.offset ?? next) + 1;
+  }
+}
+
+test('appended records are read back in order with their offsets, across segments', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir, segmentBytes: 4096 });
+  for (let i = 0; i < 1000; i++) assert.equal(spool.append(payload(i), 1000 + i), i);
+  await spool.close();
+  assert.ok(readdirSync(dir).filter((f) => f.endsWith('.seg')).length > 5, 'several segments');
+  const records = await readAll(dir);
+  assert.deepEqual(
+    records.map((r) => r.offset),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    records.map((r) => r.value),
+    Array.from({ length: 1000 }, (_, i) => payload(i).toString()),
+  );
+  const fromMiddle = await new SpoolReader(dir).read(777, 2);
+  assert.deepEqual(
+    fromMiddle.map((r) => [r.offset, r.appendTime]),
+    [
+      [777, 1777],
+      [778, 1778],
+    ],
+  );
+});
+
+test('offsets continue after reopening', async (t) => {
+  const dir = await tempDir(t);
+  const first = new Spool({ dir });
+  first.append(payload(0));
+  first.append(payload(1));
+  await first.close();
+  const second = new Spool({ dir });
+  assert.equal(second.nextOffset, 2);
+  assert.equal(second.append(payload(2)), 2);
+  await second.close();
+  assert.equal((await readAll(dir)).length, 3);
+});
+
+const tornTails: [string, (segment: string) => number][] = [
+  [
+    'a partial header',
+    (segment) => {
+      appendFileSync(segment, encodeFrame(payload(99), 1).subarray(0, 7));
+      return 7;
+    },
+  ],
+  [
+    'a partial payload',
+    (segment) => {
+      const frame = encodeFrame(payload(99), 1);
+      appendFileSync(segment, frame.subarray(0, frame.length - 3));
+      return frame.length - 3;
+    },
+  ],
+  [
+    'a whole frame with a wrong checksum',
+    (segment) => {
+      const frame = encodeFrame(payload(99), 1);
+      frame.writeUInt8(frame.readUInt8(frame.length - 1) ^ 0x55, frame.length - 1);
+      appendFileSync(segment, frame);
+      return frame.length;
+    },
+  ],
+  [
+    'zeros from a file extended before its data was written',
+    (segment) => {
+      appendFileSync(segment, Buffer.alloc(100));
+      return 100;
+    },
+  ],
+];
+
+for (const [name, tear] of tornTails) {
+  test(`a torn last record (${name}) is detected and cut on reopen`, async (t) => {
+    const dir = await tempDir(t);
+    const spool = new Spool({ dir });
+    for (let i = 0; i < 10; i++) spool.append(payload(i));
+    await spool.close();
+    const segment = join(dir, '00000000000000000000.seg');
+    const goodSize = statSync(segment).size;
+    const torn = tear(segment);
+
+    // a reader never returns the torn record
+    assert.equal((await readAll(dir)).length, 10);
+
+    const reopened = new Spool({ dir });
+    assert.deepEqual(reopened.recovery, { truncatedBytes: torn, segment });
+    assert.equal(statSync(segment).size, goodSize);
+    assert.equal(reopened.nextOffset, 10);
+    reopened.append(payload(10));
+    await reopened.close();
+    assert.deepEqual(
+      (await readAll(dir)).map((r) => r.value),
+      Array.from({ length: 11 }, (_, i) => payload(i).toString()),
+    );
+  });
+}
+
+test('damage before the last record is SPOOL_CORRUPT, not silently cut', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir });
+  for (let i = 0; i < 10; i++) spool.append(payload(i));
+  await spool.close();
+  const segment = join(dir, '00000000000000000000.seg');
+  const bytes = readFileSync(segment);
+  bytes.writeUInt8(bytes.readUInt8(40) ^ 0xff, 40); // inside the second record
+  writeFileSync(segment, bytes);
+  assert.throws(() => new Spool({ dir }), { code: AuditErrorCode.SpoolCorrupt });
+  await assert.rejects(readAll(dir), { code: AuditErrorCode.SpoolCorrupt });
+  assert.equal(statSync(segment).size, bytes.length, 'nothing was cut');
+});
+
+test('a second writer is refused while the first holds the spool', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir });
+  assert.throws(() => new Spool({ dir }), { code: AuditErrorCode.SpoolLocked });
+  await spool.close();
+  await new Spool({ dir }).close();
+});
+
+test('a lock left by a dead process is taken over', async (t) => {
+  const dir = await tempDir(t);
+  await new Spool({ dir }).close();
+  writeFileSync(join(dir, 'LOCK'), '999999999');
+  await new Spool({ dir }).close();
+});
+
+test('a full spool refuses with a retriable SPOOL_FULL and keeps what it had', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir, maxBytes: 1000 });
+  let accepted = 0;
+  assert.throws(
+    () => {
+      for (;;) {
+        spool.append(payload(accepted));
+        accepted++;
+      }
+    },
+    { code: AuditErrorCode.SpoolFull, retriable: true },
+  );
+  await spool.close();
+  assert.equal((await readAll(dir)).length, accepted);
+});
+
+test('release deletes only fully archived segments and never the newest', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir, segmentBytes: 1024 });
+  for (let i = 0; i < 200; i++) spool.append(payload(i));
+  await spool.close();
+  const reader = new SpoolReader(dir);
+  const segments = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.seg'));
+  const before = segments().length;
+  assert.equal(await reader.release(0), 0);
+  await reader.release(100);
+  assert.ok(segments().length < before);
+  const remaining = await readAll(dir, Number(segments()[0]?.slice(0, 20)));
+  assert.ok(
+    remaining.some((r) => r.offset === 100),
+    'offset 100 is still there',
+  );
+  await reader.release(10_000);
+  assert.equal(segments().length, 1);
+  await assert.rejects(reader.read(0, 10), { code: AuditErrorCode.NotFound });
+});
+
+test('records acknowledged by flush() survive kill -9 of the writer', async (t) => {
+  const dir = await tempDir(t);
+  const spoolModule = new URL('../../producer/spool/spool.js', import.meta.url).href;
+  // The child appends without pause and prints the count each time flush() resolves.
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { Spool } from ${JSON.stringify(spoolModule)};
+       const spool = new Spool({ dir: ${JSON.stringify(dir)}, segmentBytes: 256 * 1024 });
+       let i = 0;
+       for (;;) {
+         for (let k = 0; k < 500; k++, i++) spool.append(Buffer.from('event-' + i));
+         await spool.flush();
+         process.stdout.write(i + '\\n');
+       }`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let acknowledged = 0;
+  for await (const line of createInterface({ input: child.stdout })) {
+    acknowledged = Number(line);
+    if (acknowledged >= 20_000) break;
+  }
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+
+  const reopened = new Spool({ dir });
+  await reopened.close();
+  const records = await readAll(dir);
+  assert.ok(
+    records.length >= acknowledged,
+    `${records.length} records survived, ${acknowledged} were acknowledged`,
+  );
+  records.forEach((r, i) => {
+    assert.equal(r.offset, i);
+    assert.equal(r.value, `event-${i}`);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * ObjectStore on a local directory. Keys map to paths below the root; a put
+ * writes a temporary file, fsyncs it, renames it over the key and fsyncs the
+ * folder, so a crash leaves the old object or the new one, never a part.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { isValidObjectKey, type ObjectStore } from './object-store.js';
+
+const TEMP_MARK = '.tmp-';
+
+export class LocalDirStore implements ObjectStore {
+  readonly root: string;
+  readonly description: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.description = `dir:${root}`;
+  }
+
+  private pathOf(key: string): string {
+    if (!isValidObjectKey(key))
+      throw new StorageError(
+        AuditErrorCode.InvalidOption,
+        `invalid object key ${JSON.stringify(key)}`,
+      );
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const path = this.pathOf(key);
+    const folder = dirname(path);
+    await mkdir(folder, { recursive: true });
+    const temp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (cause) {
+      await unlink(temp).catch(() => undefined);
+      throw new StorageError(
+        AuditErrorCode.Io,
+        `cannot write ${key} to ${this.description}: ${(cause as Error).message}`,
+        {
+          retriable: true,
+          cause,
+        },
+      );
+    }
+    await syncFolder(folder);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StorageError(AuditErrorCode.NotFound, `no object ${key} in ${this.description}`, {
+          cause,
+        });
+      }
+      throw new StorageError(
+        AuditErrorCode.Io,
+        `cannot read ${key} from ${this.description}: ${(cause as Error).message}`,
+        {
+          retriable: true,
+          cause,
+        },
+      );
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    // Walk only the folders the prefix can reach, then sort whole keys as S3 does.
+    const lastSlash = prefix.lastIndexOf('/');
+    const base =
+      lastSlash < 0 ? this.root : join(this.root, ...prefix.slice(0, lastSlash).split('/'));
+    const keys: string[] = [];
+    await collect(base, (path) => {
+      const key = relative(this.root, path).split(sep).join('/');
+      if (key.startsWith(prefix)) keys.push(key);
+    });
+    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    yield* keys;
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch((cause: NodeJS.ErrnoException) => {
+      if (cause.code !== 'ENOENT') {
+        throw new StorageError(
+          AuditErrorCode.Io,
+          `cannot delete ${key} from ${this.description}: ${cause.message}`,
+          {
+            retriable: true,
+            cause,
+          },
+        );
+      }
+    });
+  }
+}
+
+async function collect(folder: string, onFile: (path: string) => void): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw cause;
+  }
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) await collect(path, onFile);
+    else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) onFile(path);
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The deterministic key of an archive object (pure):
+ *
+ *   <prefix>/dt=YYYY-MM-DD/hour=HH/<topic>/<partition>/<firstOffset 20 digits>-<lastOffset 20 digits>.avro
+ *
+ * Date and hour are those of the batch's first record (UTC), so a batch rebuilt
+ * after a crash lands on the same key.
+ */
+export interface ArchiveKeyParts {
+  prefix: string;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  /** Time of the batch's first record, ms since the epoch. */
+  firstRecordTime: number;
+}
+
+const pad20 = (n: number): string => String(n).padStart(20, '0');
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+export function archiveKeyFor(parts: ArchiveKeyParts): string {
+  const t = new Date(parts.firstRecordTime);
+  const dt = `${t.getUTCFullYear()}-${pad2(t.getUTCMonth() + 1)}-${pad2(t.getUTCDate())}`;
+  return `${parts.prefix}/dt=${dt}/hour=${pad2(t.getUTCHours())}/${parts.topic}/${parts.partition}/${pad20(parts.firstOffset)}-${pad20(parts.lastOffset)}.avro`;
+}
+
+const KEY = /^(.+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)\/(\d+)\/(\d{20})-(\d{20})\.avro$/;
+
+export interface ParsedArchiveKey {
+  prefix: string;
+  /** Start of the hour the key names, ms since the epoch. */
+  hourStart: number;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/** The parts of an archive key, or undefined for any other key. */
+export function parseArchiveKey(key: string): ParsedArchiveKey | undefined {
+  const m = KEY.exec(key);
+  if (m === null) return undefined;
+  const [, prefix, dt, hour, topic, partition, first, last] = m as unknown as string[];
+  const hourStart = Date.parse(`${dt}T${hour}:00:00Z`);
+  if (Number.isNaN(hourStart)) return undefined;
+  return {
+    prefix: prefix as string,
+    hourStart,
+    topic: topic as string,
+    partition: Number(partition),
+    firstOffset: Number(first),
+    lastOffset: Number(last),
+  };
+}

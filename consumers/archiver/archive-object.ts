@@ -1,0 +1,95 @@
+/**
+ * Builds the bytes of one archive object (pure): an Avro container file of the
+ * batch's events, whose metadata records where they came from and links the
+ * object to its predecessor in the same partition (a hash chain).
+ */
+import { createHash } from 'node:crypto';
+import type { ContainerCodec } from '../../schemas/container.js';
+import { encodeContainerBlock, encodeContainerHeader } from '../../schemas/container.js';
+import type { KnownSchema } from '../../schemas/schema-set.js';
+
+/** The hash that links the first object of a partition. */
+export const CHAIN_START = '0'.repeat(64);
+/** Records per container block: small enough for a streaming reader, large enough to compress well. */
+export const RECORDS_PER_BLOCK = 1000;
+
+export const META = {
+  topic: 'audit.topic',
+  partition: 'audit.partition',
+  firstOffset: 'audit.first_offset',
+  lastOffset: 'audit.last_offset',
+  count: 'audit.count',
+  schemaFingerprint: 'audit.schema_fingerprint',
+  eventsSha256: 'audit.events_sha256',
+  prevObjectSha256: 'audit.prev_object_sha256',
+} as const;
+
+export interface ArchiveBatch {
+  topic: string;
+  partition: number;
+  /** Offsets the batch covers; records skipped (dead letters, duplicates) still count toward the range. */
+  firstOffset: number;
+  lastOffset: number;
+  /** Avro binary bodies of the events, in the schema `writer`, in offset order. */
+  bodies: readonly Buffer[];
+  writer: KnownSchema;
+  codec: ContainerCodec;
+  /** SHA-256 (hex) of the previous object of this partition, or CHAIN_START. */
+  prevObjectSha256: string;
+}
+
+export interface ArchiveObject {
+  bytes: Buffer;
+  /** SHA-256 (hex) of `bytes`: what the next object links to. */
+  sha256: string;
+  eventsSha256: string;
+}
+
+/** The SHA-256 of a batch's events: of their Avro bodies, each prefixed by its length (u32 BE). */
+export function eventsDigest(bodies: Iterable<Buffer>): string {
+  const hash = createHash('sha256');
+  const length = Buffer.alloc(4);
+  for (const body of bodies) {
+    length.writeUInt32BE(body.length);
+    hash.update(length);
+    hash.update(body);
+  }
+  return hash.digest('hex');
+}
+
+/** Deterministic sync marker, so that a rebuilt batch has the same bytes. */
+function syncMarker(batch: ArchiveBatch): Buffer {
+  return createHash('sha256')
+    .update(`${batch.topic}/${batch.partition}/${batch.firstOffset}`)
+    .digest()
+    .subarray(0, 16);
+}
+
+export function buildArchiveObject(batch: ArchiveBatch): ArchiveObject {
+  const sync = syncMarker(batch);
+  const eventsSha256 = eventsDigest(batch.bodies);
+  const parts: Buffer[] = [
+    encodeContainerHeader({
+      schema: JSON.stringify(batch.writer.schema),
+      codec: batch.codec,
+      sync,
+      metadata: {
+        [META.topic]: batch.topic,
+        [META.partition]: String(batch.partition),
+        [META.firstOffset]: String(batch.firstOffset),
+        [META.lastOffset]: String(batch.lastOffset),
+        [META.count]: String(batch.bodies.length),
+        [META.schemaFingerprint]: batch.writer.fingerprintHex,
+        [META.eventsSha256]: eventsSha256,
+        [META.prevObjectSha256]: batch.prevObjectSha256,
+      },
+    }),
+  ];
+  for (let i = 0; i < batch.bodies.length; i += RECORDS_PER_BLOCK) {
+    parts.push(
+      encodeContainerBlock(batch.bodies.slice(i, i + RECORDS_PER_BLOCK), batch.codec, sync),
+    );
+  }
+  const bytes = Buffer.concat(parts);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), eventsSha256 };
+}

@@ -1,0 +1,229 @@
+/**
+ * Archives one partition of the event log: accumulates its records into a batch,
+ * writes each closed batch as one object under its deterministic key, and keeps
+ * the hash chain. The archive itself is the record of progress: `resume()` finds
+ * the last object of the partition and continues after it, so a restart neither
+ * loses nor repeats a batch. Offsets below the resume point are skipped.
+ */
+import { createHash } from 'node:crypto';
+import { AuditErrorCode, AuditError, CodecError } from '../../common/errors.js';
+import type { ContainerCodec } from '../../schemas/container.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import type { SchemaSet } from '../../schemas/schema-set.js';
+import {
+  decodeSingleObject,
+  SINGLE_OBJECT_HEADER_SIZE,
+  singleObjectFingerprint,
+} from '../../schemas/single-object.js';
+import { validateRecord } from '../../producer/validate.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import { archiveKeyFor, parseArchiveKey } from './archive-key.js';
+import { buildArchiveObject, CHAIN_START } from './archive-object.js';
+import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
+
+/** A record as a transport delivers it: Kafka's, or the local spool's. */
+export interface SourceRecord {
+  offset: number;
+  /** The record's timestamp (append or create time), ms since the epoch. */
+  timestamp: number;
+  value: Buffer;
+}
+
+export interface WrittenObject {
+  key: string;
+  sha256: string;
+  firstOffset: number;
+  lastOffset: number;
+  count: number;
+  reason: RotateReason | 'flush';
+}
+
+/** Receives a record that cannot be archived, with the reason; must be durable when it resolves. */
+export type DeadLetterHandler = (record: SourceRecord, error: AuditError) => Promise<void>;
+
+export interface PartitionArchiverOptions {
+  store: ObjectStore;
+  prefix: string;
+  topic: string;
+  partition: number;
+  schemas: SchemaSet;
+  policy: BatchPolicy;
+  codec: ContainerCodec;
+  deadLetter: DeadLetterHandler;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+}
+
+interface Batch {
+  bodies: Buffer[];
+  bytes: number;
+  firstOffset: number;
+  lastOffset: number;
+  firstRecordTime: number;
+  openedAt: number;
+}
+
+/** The last archived object of a partition: the one with the highest last offset. */
+export async function lastArchivedObject(
+  store: ObjectStore,
+  prefix: string,
+  topic: string,
+  partition: number,
+): Promise<{ key: string; lastOffset: number } | undefined> {
+  let best: { key: string; lastOffset: number } | undefined;
+  for await (const key of store.list(`${prefix}/dt=`)) {
+    const parsed = parseArchiveKey(key);
+    if (parsed === undefined || parsed.topic !== topic || parsed.partition !== partition) continue;
+    if (best === undefined || parsed.lastOffset > best.lastOffset)
+      best = { key, lastOffset: parsed.lastOffset };
+  }
+  return best;
+}
+
+export class PartitionArchiver {
+  private readonly o: Required<PartitionArchiverOptions>;
+  private batch: Batch | undefined;
+  private prevSha256 = CHAIN_START;
+  private next = 0;
+  private resumed = false;
+
+  constructor(options: PartitionArchiverOptions) {
+    this.o = { now: Date.now, ...options };
+  }
+
+  /** Reads the archive and returns the offset to consume from. */
+  async resume(): Promise<number> {
+    this.batch = undefined;
+    const last = await lastArchivedObject(
+      this.o.store,
+      this.o.prefix,
+      this.o.topic,
+      this.o.partition,
+    );
+    if (last === undefined) {
+      this.prevSha256 = CHAIN_START;
+      this.next = 0;
+    } else {
+      const bytes = await this.o.store.get(last.key);
+      this.prevSha256 = createHash('sha256').update(bytes).digest('hex');
+      this.next = last.lastOffset + 1;
+    }
+    this.resumed = true;
+    return this.next;
+  }
+
+  /** Everything below this offset is durably archived (or dead-lettered): safe to commit. */
+  get archivedBelow(): number {
+    return this.batch === undefined ? this.next : this.batch.firstOffset;
+  }
+
+  /**
+   * Adds one record; writes the batch when it becomes full. Returns the object
+   * written, if any. A record that cannot be archived goes to the dead-letter
+   * handler; its offset stays inside the batch's range, so offsets stay contiguous.
+   */
+  async add(record: SourceRecord): Promise<WrittenObject | undefined> {
+    if (!this.resumed)
+      throw new AuditError(
+        AuditErrorCode.Closed,
+        'PartitionArchiver.resume() must be called first',
+      );
+    const expected = this.batch === undefined ? this.next : this.batch.lastOffset + 1;
+    if (record.offset < expected) return undefined; // already archived, e.g. redelivered after a restart
+    let body: Buffer | undefined;
+    try {
+      body = this.bodyOf(record.value);
+    } catch (error) {
+      if (!(error instanceof AuditError)) throw error;
+      await this.o.deadLetter(record, error);
+    }
+    this.batch ??= {
+      bodies: [],
+      bytes: 0,
+      firstOffset: this.next,
+      lastOffset: record.offset,
+      firstRecordTime: record.timestamp,
+      openedAt: this.o.now(),
+    };
+    if (body !== undefined) {
+      this.batch.bodies.push(body);
+      this.batch.bytes += body.length;
+    }
+    this.batch.lastOffset = record.offset;
+    const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
+    return reason === undefined || reason === 'age' ? undefined : this.write(reason);
+  }
+
+  /** Writes the open batch if it has grown old. */
+  async writeIfDue(): Promise<WrittenObject | undefined> {
+    if (this.batch === undefined) return undefined;
+    const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
+    return reason === undefined ? undefined : this.write(reason);
+  }
+
+  /** Writes the open batch now, whatever its size. */
+  async flush(): Promise<WrittenObject | undefined> {
+    return this.batch === undefined ? undefined : this.write('flush');
+  }
+
+  private openBatchState(): { events: number; bytes: number; openedAt: number } {
+    const batch = this.batch as Batch;
+    // a batch of dead letters only still counts as one event, so that age closes it
+    return {
+      events: Math.max(1, batch.bodies.length),
+      bytes: batch.bytes,
+      openedAt: batch.openedAt,
+    };
+  }
+
+  private bodyOf(value: Buffer): Buffer {
+    const record = decodeSingleObject<AuditEventRecord>(this.o.schemas, value);
+    try {
+      validateRecord(record);
+    } catch (error) {
+      throw new CodecError(
+        AuditErrorCode.DecodeFailed,
+        `decoded event is invalid: ${(error as Error).message}`,
+        error,
+      );
+    }
+    const sameSchema = singleObjectFingerprint(value) === this.o.schemas.reader.fingerprintHex;
+    return sameSchema
+      ? value.subarray(SINGLE_OBJECT_HEADER_SIZE)
+      : this.o.schemas.reader.type.toBuffer(record);
+  }
+
+  private async write(reason: RotateReason | 'flush'): Promise<WrittenObject> {
+    const batch = this.batch as Batch;
+    const object = buildArchiveObject({
+      topic: this.o.topic,
+      partition: this.o.partition,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      bodies: batch.bodies,
+      writer: this.o.schemas.reader,
+      codec: this.o.codec,
+      prevObjectSha256: this.prevSha256,
+    });
+    const key = archiveKeyFor({
+      prefix: this.o.prefix,
+      topic: this.o.topic,
+      partition: this.o.partition,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      firstRecordTime: batch.firstRecordTime,
+    });
+    await this.o.store.put(key, object.bytes);
+    this.prevSha256 = object.sha256;
+    this.next = batch.lastOffset + 1;
+    this.batch = undefined;
+    return {
+      key,
+      sha256: object.sha256,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      count: batch.bodies.length,
+      reason,
+    };
+  }
+}

@@ -1,0 +1,31 @@
+export { AuditEvent } from './producer/audit-event.js';
+export { AuditEventType, AUDIT_EVENT_TYPES, isAuditEventType } from './producer/event-type.js';
+export { AuditTrail, type AuditTrailOptions } from './producer/audit-trail.js';
+export { LIMITS } from './producer/limits.js';
+export { validateRecord } from './producer/validate.js';
+export { type EventTransport, LocalTransport } from './producer/transport.js';
+export { Spool, SPOOL_DEFAULTS, type SpoolOptions } from './producer/spool/spool.js';
+export { SpoolReader, type SpoolRecord } from './producer/spool/spool-reader.js';
+export {
+  AuditError,
+  AuditErrorCode,
+  CodecError,
+  ConfigError,
+  StorageError,
+  ValidationError,
+  isAuditError,
+} from './common/errors.js';
+export { EVENT_FIELDS, type AuditEventRecord } from './schemas/event-record.js';
+export { auditEventSchemas, SchemaSet } from './schemas/schema-set.js';
+export { crc64Avro, canonicalForm, schemaFingerprint } from './schemas/fingerprint.js';
+export { encodeSingleObject, decodeSingleObject } from './schemas/single-object.js';
+export { readContainerRecords } from './schemas/container.js';
+export { type ObjectStore } from './consumers/object-store/object-store.js';
+export { LocalDirStore } from './consumers/object-store/local-dir-store.js';
+export { SpoolArchiver, type SpoolArchiverOptions } from './consumers/archiver/spool-archiver.js';
+export { BATCH_DEFAULTS, type BatchPolicy } from './consumers/archiver/batch-policy.js';
+export { archiveKeyFor, parseArchiveKey } from './consumers/archiver/archive-key.js';
+export { readArchive } from './consumers/exporter/archive-reader.js';
+export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
+export { EXPORT_FORMATS, type ExportFormat } from './consumers/exporter/render.js';
+export { exportToFile, writeExport } from './consumers/exporter/write-export.js';

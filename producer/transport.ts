@@ -1,0 +1,37 @@
+/**
+ * Where `AuditTrail` sends encoded events. The local transport appends them to
+ * the spool; the Kafka transport ships the spool to a topic. Both make an event
+ * durable by the time `flush()` resolves.
+ */
+import type { AuditEventRecord } from '../schemas/event-record.js';
+import { Spool, type SpoolOptions } from './spool/spool.js';
+
+export interface EventTransport {
+  readonly kind: string;
+  /** Takes one validated, encoded event; throws an AuditError (and keeps nothing) when it cannot. */
+  send(record: AuditEventRecord, encoded: Buffer): void;
+  /** Resolves when every event sent so far is durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class LocalTransport implements EventTransport {
+  readonly kind = 'local';
+  readonly spool: Spool;
+
+  constructor(options: SpoolOptions) {
+    this.spool = new Spool(options);
+  }
+
+  send(_record: AuditEventRecord, encoded: Buffer): void {
+    this.spool.append(encoded);
+  }
+
+  flush(): Promise<void> {
+    return this.spool.flush();
+  }
+
+  close(): Promise<void> {
+    return this.spool.close();
+  }
+}

@@ -4,7 +4,7 @@
  * streams, so memory does not grow with the number of events.
  */
 import { rm, mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
@@ -36,6 +36,14 @@ function seconds(since: bigint): string {
 
 function megabytes(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1);
+}
+
+/** How this command was started, so that the hint it prints can be pasted as it is. */
+function invocation(): string {
+  const script = process.argv[1] ?? '';
+  return basename(script) === 'audit-trail'
+    ? 'audit-trail'
+    : `node ${relative(process.cwd(), script) || script}`;
 }
 
 export async function demoCommand(args: string[], logger: Logger): Promise<number> {
@@ -109,7 +117,7 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
     `  time                emitted ${emittedIn} s, archived by ${archivedIn} s, exported in ${exportedIn} s, total ${seconds(started)} s`,
     `  peak memory (RSS)   ${megabytes(process.resourceUsage().maxRSS * 1024)} MiB`,
     '',
-    `Export again with: audit-trail export --archive ${archiveDir} --format csv --package lodash`,
+    `Export again with: ${invocation()} export --archive ${archiveDir} --format csv --package lodash`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -3,13 +3,11 @@
  * writes a temporary file, fsyncs it, renames it over the key and fsyncs the
  * folder, so a crash leaves the old object or the new one, never a part.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { TEMP_MARK, writeFileAtomically } from '../../common/atomic-file.js';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
-
-const TEMP_MARK = '.tmp-';
 
 export class LocalDirStore implements ObjectStore {
   readonly root: string;
@@ -31,30 +29,16 @@ export class LocalDirStore implements ObjectStore {
 
   async put(key: string, body: Buffer): Promise<void> {
     const path = this.pathOf(key);
-    const folder = dirname(path);
-    await mkdir(folder, { recursive: true });
-    const temp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(body);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomically(path, (temp) => writeFile(temp, body));
     } catch (cause) {
-      await unlink(temp).catch(() => undefined);
       throw new StorageError(
         AuditErrorCode.Io,
         `cannot write ${key} to ${this.description}: ${(cause as Error).message}`,
-        {
-          retriable: true,
-          cause,
-        },
+        { retriable: true, cause },
       );
     }
-    await syncFolder(folder);
   }
 
   async get(key: string): Promise<Buffer> {
@@ -119,14 +103,5 @@ async function collect(folder: string, onFile: (path: string) => void): Promise<
     const path = join(folder, entry.name);
     if (entry.isDirectory()) await collect(path, onFile);
     else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) onFile(path);
-  }
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

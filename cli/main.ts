@@ -10,13 +10,27 @@ import { cliLogger } from '../common/logger.js';
 import { UsageError } from './args.js';
 import { archiveCommand } from './commands/archive.js';
 import { demoCommand } from './commands/demo.js';
+import { emitCommand } from './commands/emit.js';
 import { exportCommand } from './commands/export.js';
-import { ARCHIVE_HELP, DEMO_HELP, EXPORT_HELP, MAIN_HELP } from './usage.js';
+import { produceCommand } from './commands/produce.js';
+import { topicsCommand } from './commands/topics.js';
+import {
+  ARCHIVE_HELP,
+  DEMO_HELP,
+  EMIT_HELP,
+  EXPORT_HELP,
+  MAIN_HELP,
+  PRODUCE_HELP,
+  TOPICS_HELP,
+} from './usage.js';
 
 const COMMANDS = {
   demo: { help: DEMO_HELP, run: demoCommand },
   export: { help: EXPORT_HELP, run: exportCommand },
   archive: { help: ARCHIVE_HELP, run: archiveCommand },
+  emit: { help: EMIT_HELP, run: emitCommand },
+  produce: { help: PRODUCE_HELP, run: produceCommand },
+  topics: { help: TOPICS_HELP, run: topicsCommand },
 } as const;
 
 function isCommand(name: string): name is keyof typeof COMMANDS {

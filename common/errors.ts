@@ -33,6 +33,10 @@ export const AuditErrorCode = {
   Io: 'IO_ERROR',
   /** The requested object or file does not exist. */
   NotFound: 'NOT_FOUND',
+  /** An operation did not finish within its time limit; what it did so far is kept. */
+  Timeout: 'TIMEOUT',
+  /** A server (Kafka broker, object store) could not be reached or refused the request. */
+  Unavailable: 'UNAVAILABLE',
   /** The in-memory view of the trail was turned off by configuration. */
   NotRetained: 'NOT_RETAINED',
 } as const;

@@ -128,16 +128,25 @@ export class AuditTrail {
     return this.exportTo(path, 'ndjson');
   }
 
-  /** Resolves when every event added so far is durable (a no-op in memory-only mode). */
-  async flush(): Promise<void> {
-    await this.transport?.flush();
+  /**
+   * Resolves when every event added so far is durable: written and fdatasync'ed
+   * to the spool, and with the Kafka transport also acknowledged by the broker.
+   * A no-op in memory-only mode. With `timeoutMs`, rejects with a retriable
+   * TIMEOUT instead of waiting longer; the events stay queued.
+   */
+  async flush(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.transport?.flush(options.timeoutMs);
   }
 
-  /** Flushes and releases the spool. Further `addEvent` calls throw CLOSED. */
-  async close(): Promise<void> {
+  /**
+   * Flushes and releases the transport. Further `addEvent` calls throw CLOSED.
+   * With Kafka, `timeoutMs` bounds the wait for acknowledgements; events not
+   * acknowledged by then stay in the spool for the next run (TIMEOUT).
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.transport?.close();
+    await this.transport?.close(options.timeoutMs);
   }
 
   private exportTo(path: string, format: ExportFormat): Promise<void> {

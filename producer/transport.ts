@@ -10,9 +10,14 @@ export interface EventTransport {
   readonly kind: string;
   /** Takes one validated, encoded event; throws an AuditError (and keeps nothing) when it cannot. */
   send(record: AuditEventRecord, encoded: Buffer): void;
-  /** Resolves when every event sent so far is durable. */
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Resolves when every event sent so far is durable (local: on disk; Kafka:
+   * acknowledged by the broker). With `timeoutMs`, rejects with a retriable
+   * TIMEOUT instead of waiting longer; nothing sent is dropped then.
+   */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Flushes (within `timeoutMs`, where the transport waits on a server) and releases everything. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export class LocalTransport implements EventTransport {

@@ -2,15 +2,16 @@ import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import type { Logger } from 'pino';
 import { parseOptions } from '../args.js';
-import { localSettings } from '../config.js';
+import { cliSettings, effectiveEnv } from '../config.js';
 
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, {
     once: { type: 'boolean', default: false },
     spool: { type: 'string' },
     archive: { type: 'string' },
+    config: { type: 'string' },
   });
-  const settings = localSettings();
+  const settings = cliSettings(effectiveEnv(o.config));
   const archiver = new SpoolArchiver({
     spoolDir: o.spool ?? settings.spoolDir,
     store: new LocalDirStore(o.archive ?? settings.archiveDir),

@@ -5,7 +5,7 @@ import { isExportFormat } from '../../consumers/exporter/render.js';
 import { exportToFile, writeExport } from '../../consumers/exporter/write-export.js';
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../producer/event-type.js';
 import { isoTime, parseOptions, UsageError } from '../args.js';
-import { localSettings } from '../config.js';
+import { cliSettings, effectiveEnv } from '../config.js';
 import { existsSync } from 'node:fs';
 
 export async function exportCommand(args: string[]): Promise<number> {
@@ -18,6 +18,7 @@ export async function exportCommand(args: string[]): Promise<number> {
     to: { type: 'string' },
     out: { type: 'string' },
     archive: { type: 'string' },
+    config: { type: 'string' },
   });
   if (o.format === undefined) throw new UsageError('--format is required: json, ndjson or csv');
   if (!isExportFormat(o.format))
@@ -29,7 +30,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   const to = isoTime('to', o.to);
   if (from !== undefined && to !== undefined && from >= to)
     throw new UsageError('--from must be before --to');
-  const settings = localSettings();
+  const settings = cliSettings(effectiveEnv(o.config));
   const archiveDir = o.archive ?? settings.archiveDir;
   if (!existsSync(archiveDir))
     throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);

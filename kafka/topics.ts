@@ -1,0 +1,181 @@
+/**
+ * The topics of the pipeline and their settings, fit for an audit log: deletion
+ * only by time (never compaction), retention long enough for the archive to
+ * catch up after an outage, no unclean leader election, producer timestamps.
+ * `ensureTopics` creates what is missing and reports drift on existing topics
+ * without changing them.
+ */
+import kafkajs, { type Admin } from 'kafkajs';
+import { ConfigError } from '../common/errors.js';
+
+export interface TopicSettings {
+  /** @defaultValue 'audit.events' */
+  eventsTopic: string;
+  /** @defaultValue 'audit.events.dlq' */
+  dlqTopic: string;
+  /** @defaultValue 'audit.alerts' */
+  alertsTopic: string;
+  /** Partitions of new topics. @defaultValue 6 */
+  partitions: number;
+  /** Replicas of new topics. @defaultValue min(3, brokers in the cluster) */
+  replicationFactor?: number | undefined;
+  /** `min.insync.replicas`. @defaultValue min(2, replicationFactor) */
+  minInsyncReplicas?: number | undefined;
+  /** `retention.ms`; -1 keeps records forever. @defaultValue 2592000000 (30 days) */
+  retentionMs: number;
+}
+
+export const TOPIC_DEFAULTS = {
+  eventsTopic: 'audit.events',
+  dlqTopic: 'audit.events.dlq',
+  alertsTopic: 'audit.alerts',
+  partitions: 6,
+  retentionMs: 30 * 24 * 3600 * 1000,
+} as const satisfies Partial<TopicSettings>;
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+export function topicSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TopicSettings {
+  const name = (setting: string, fallback: string): string => {
+    const value = env[setting] ?? fallback;
+    if (!TOPIC_NAME.test(value))
+      throw new ConfigError(setting, `"${value}" is not a valid topic name`);
+    return value;
+  };
+  const integer = (setting: string, min: number): number | undefined => {
+    const value = env[setting];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(setting, `must be a whole number of at least ${min}, got "${value}"`);
+    return n;
+  };
+  const eventsTopic = name('AUDIT_TOPIC', TOPIC_DEFAULTS.eventsTopic);
+  const retention = integer('AUDIT_TOPIC_RETENTION_MS', -1);
+  if (retention !== undefined && retention !== -1 && retention < 3_600_000) {
+    throw new ConfigError(
+      'AUDIT_TOPIC_RETENTION_MS',
+      'must be -1 (forever) or at least 3600000 (one hour)',
+    );
+  }
+  return {
+    eventsTopic,
+    dlqTopic: name('AUDIT_DLQ_TOPIC', `${eventsTopic}.dlq`),
+    alertsTopic: name('AUDIT_ALERTS_TOPIC', TOPIC_DEFAULTS.alertsTopic),
+    partitions: integer('AUDIT_TOPIC_PARTITIONS', 1) ?? TOPIC_DEFAULTS.partitions,
+    replicationFactor: integer('AUDIT_TOPIC_REPLICATION', 1),
+    minInsyncReplicas: integer('AUDIT_TOPIC_MIN_INSYNC', 1),
+    retentionMs: retention ?? TOPIC_DEFAULTS.retentionMs,
+  };
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+/** The desired topics for a cluster of `brokerCount` brokers (pure). */
+export function desiredTopics(settings: TopicSettings, brokerCount: number): TopicSpec[] {
+  const replicationFactor = settings.replicationFactor ?? Math.min(3, brokerCount);
+  if (replicationFactor > brokerCount) {
+    throw new ConfigError(
+      'AUDIT_TOPIC_REPLICATION',
+      `is ${replicationFactor} but the cluster has ${brokerCount} brokers`,
+    );
+  }
+  const minInsync = settings.minInsyncReplicas ?? Math.min(2, replicationFactor);
+  if (minInsync > replicationFactor) {
+    throw new ConfigError(
+      'AUDIT_TOPIC_MIN_INSYNC',
+      `is ${minInsync}, more than the replication factor ${replicationFactor}`,
+    );
+  }
+  const configs = {
+    'cleanup.policy': 'delete',
+    'retention.ms': String(settings.retentionMs),
+    'min.insync.replicas': String(minInsync),
+    'unclean.leader.election.enable': 'false',
+    'message.timestamp.type': 'CreateTime',
+  };
+  return [settings.eventsTopic, settings.dlqTopic, settings.alertsTopic].map((name) => ({
+    name,
+    partitions: settings.partitions,
+    replicationFactor,
+    configs: { ...configs },
+  }));
+}
+
+export interface ActualTopic {
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string | undefined>;
+}
+
+/** Differences between a desired and an existing topic, one line each (pure). */
+export function topicDrift(spec: TopicSpec, actual: ActualTopic): string[] {
+  const drift: string[] = [];
+  if (actual.partitions !== spec.partitions)
+    drift.push(`partitions is ${actual.partitions}, expected ${spec.partitions}`);
+  if (actual.replicationFactor !== spec.replicationFactor) {
+    drift.push(
+      `replication factor is ${actual.replicationFactor}, expected ${spec.replicationFactor}`,
+    );
+  }
+  for (const [name, value] of Object.entries(spec.configs)) {
+    if (actual.configs[name] !== value)
+      drift.push(`${name} is ${actual.configs[name] ?? '(unset)'}, expected ${value}`);
+  }
+  return drift;
+}
+
+export interface EnsureReport {
+  created: string[];
+  unchanged: string[];
+  drift: { topic: string; problems: string[] }[];
+}
+
+export async function ensureTopics(admin: Admin, settings: TopicSettings): Promise<EnsureReport> {
+  const cluster = await admin.describeCluster();
+  const specs = desiredTopics(settings, cluster.brokers.length);
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor,
+        configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  const report: EnsureReport = { created: missing.map((s) => s.name), unchanged: [], drift: [] };
+  const present = specs.filter((spec) => existing.has(spec.name));
+  if (present.length === 0) return report;
+  const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: present.map((s) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name: s.name,
+      configNames: Object.keys(s.configs),
+    })),
+  });
+  for (const spec of present) {
+    const topicMeta = metadata.topics.find((t) => t.name === spec.name);
+    const resource = described.resources.find((r) => r.resourceName === spec.name);
+    const problems = topicDrift(spec, {
+      partitions: topicMeta?.partitions.length ?? 0,
+      replicationFactor: topicMeta?.partitions[0]?.replicas.length ?? 0,
+      configs: Object.fromEntries(
+        (resource?.configEntries ?? []).map((c) => [c.configName, c.configValue]),
+      ),
+    });
+    if (problems.length === 0) report.unchanged.push(spec.name);
+    else report.drift.push({ topic: spec.name, problems });
+  }
+  return report;
+}

@@ -1,0 +1,295 @@
+/**
+ * The Kafka transport: events go to the local spool first, and a shipper sends
+ * them from there to the topic, in spool order, with an idempotent producer
+ * (acks=all). While the broker is unreachable they stay on disk and the shipper
+ * retries with backoff; they are shipped in order when it comes back.
+ *
+ * Progress is a checkpoint file (`SHIPPED`, the next spool offset to send) in
+ * the spool folder, written after each acknowledged batch. A crash between the
+ * acknowledgement and the checkpoint sends that batch again after restart: the
+ * same event ids on new offsets, which the archiver drops as duplicates.
+ *
+ * Memory is bounded by one batch; the spool on disk is bounded by
+ * `spool.maxBytes` (SPOOL_FULL when reached).
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import kafkajs, { type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { writeFileAtomically } from '../common/atomic-file.js';
+import { AuditError, AuditErrorCode, ConfigError, StorageError } from '../common/errors.js';
+import { silentLogger } from '../common/logger.js';
+import { backoffDelay } from '../common/retry.js';
+import type { AuditEventRecord } from '../schemas/event-record.js';
+import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
+import { decodeSingleObject } from '../schemas/single-object.js';
+import { Spool, type SpoolOptions } from './spool/spool.js';
+import { SpoolReader, type SpoolRecord } from './spool/spool-reader.js';
+import { listSegments } from './spool/segments.js';
+import type { EventTransport } from './transport.js';
+
+export const HEADER_EVENT_TYPE = 'event_type';
+export const HEADER_SCHEMA_FINGERPRINT = 'schema_fingerprint';
+
+export interface KafkaTransportOptions {
+  kafka: Kafka;
+  /** Spool folder of this producer; one per process. */
+  spoolDir: string;
+  spool?: Omit<SpoolOptions, 'dir'>;
+  /** @defaultValue 'audit.events' */
+  topic?: string;
+  /** Events per produce request. @defaultValue 2000 */
+  batchMaxEvents?: number;
+  /** Encoded bytes per produce request (before compression). @defaultValue 1 MiB */
+  batchMaxBytes?: number;
+  /** How long the shipper waits for more events before sending a partial batch. @defaultValue 10 */
+  lingerMs?: number;
+  /** @defaultValue 'gzip' */
+  compression?: 'gzip' | 'none';
+  /** Broker acknowledgement timeout of one produce request. @defaultValue 30000 */
+  ackTimeoutMs?: number;
+  /**
+   * How long `close()` waits for the broker to acknowledge pending events;
+   * what is still pending then stays in the spool for the next run. @defaultValue 30000
+   */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+  schemas?: SchemaSet;
+}
+
+const DEFAULTS = {
+  topic: 'audit.events',
+  batchMaxEvents: 2000,
+  batchMaxBytes: 1024 * 1024,
+  lingerMs: 10,
+  compression: 'gzip',
+  ackTimeoutMs: 30_000,
+  closeTimeoutMs: 30_000,
+} as const;
+
+function positive(field: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v <= 0)
+    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+export class KafkaTransport implements EventTransport {
+  readonly kind = 'kafka';
+  readonly topic: string;
+  private readonly spool: Spool;
+  private readonly reader: SpoolReader;
+  private readonly producer: Producer;
+  private readonly logger: Logger;
+  private readonly schemas: SchemaSet;
+  private readonly checkpointPath: string;
+  private readonly o: {
+    batchMaxEvents: number;
+    batchMaxBytes: number;
+    lingerMs: number;
+    compression: CompressionTypes;
+    ackTimeoutMs: number;
+    closeTimeoutMs: number;
+  };
+  private shipped: number;
+  private connected = false;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private waiters: { offset: number; resolve: () => void }[] = [];
+  private readonly loop: Promise<void>;
+  private lastError: unknown;
+
+  constructor(options: KafkaTransportOptions) {
+    this.topic = options.topic ?? DEFAULTS.topic;
+    this.o = {
+      batchMaxEvents: positive('batchMaxEvents', options.batchMaxEvents, DEFAULTS.batchMaxEvents),
+      batchMaxBytes: positive('batchMaxBytes', options.batchMaxBytes, DEFAULTS.batchMaxBytes),
+      lingerMs: positive('lingerMs', options.lingerMs, DEFAULTS.lingerMs),
+      ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs, DEFAULTS.ackTimeoutMs),
+      closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+      compression:
+        (options.compression ?? DEFAULTS.compression) === 'gzip'
+          ? kafkajs.CompressionTypes.GZIP
+          : kafkajs.CompressionTypes.None,
+    };
+    this.logger = options.logger ?? silentLogger();
+    this.schemas = options.schemas ?? auditEventSchemas();
+    this.spool = new Spool({ ...options.spool, dir: options.spoolDir });
+    this.reader = new SpoolReader(options.spoolDir);
+    this.checkpointPath = join(options.spoolDir, 'SHIPPED');
+    this.shipped = this.readCheckpoint();
+    this.producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    this.loop = this.shipLoop();
+  }
+
+  /** Events in the spool that the broker has not acknowledged yet. */
+  get pending(): number {
+    return this.spool.nextOffset - this.shipped;
+  }
+
+  send(_record: AuditEventRecord, encoded: Buffer): void {
+    this.spool.append(encoded);
+    this.wakeUp?.();
+  }
+
+  /** Resolves when every event sent so far is acknowledged by the broker (acks=all). */
+  async flush(timeoutMs?: number): Promise<void> {
+    await this.spool.flush();
+    const target = this.spool.nextOffset;
+    if (this.shipped >= target) return;
+    const acked = new Promise<void>((resolve) => this.waiters.push({ offset: target, resolve }));
+    this.wakeUp?.();
+    if (timeoutMs === undefined) return acked;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const cause = this.lastError as Error | undefined;
+        reject(
+          new AuditError(
+            AuditErrorCode.Timeout,
+            `${target - this.shipped} events not yet acknowledged by Kafka after ${timeoutMs} ms` +
+              (cause === undefined ? '' : ` (last error: ${cause.message})`) +
+              '; they stay in the spool and are sent when the broker is reachable',
+            { retriable: true, cause },
+          ),
+        );
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([acked, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Waits up to `timeoutMs` (default `closeTimeoutMs`) for the broker to
+   * acknowledge what is pending, then stops shipping and releases the spool.
+   * Events not acknowledged by then stay in the spool for the next run, and
+   * close rejects with a retriable TIMEOUT saying how many.
+   */
+  async close(timeoutMs = this.o.closeTimeoutMs): Promise<void> {
+    let failure: Error | undefined;
+    if (timeoutMs > 0) await this.flush(timeoutMs).catch((error: Error) => (failure = error));
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.loop;
+    await this.spool.close();
+    if (this.connected) await this.producer.disconnect();
+    if (failure !== undefined) throw failure;
+  }
+
+  private readCheckpoint(): number {
+    let text: string;
+    try {
+      text = readFileSync(this.checkpointPath, 'utf8').trim();
+    } catch {
+      // nothing shipped yet from this spool: start at its oldest record
+      return listSegments(this.spool.dir)[0] ?? 0;
+    }
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new StorageError(
+        AuditErrorCode.SpoolCorrupt,
+        `${this.checkpointPath} does not hold an offset: "${text}"`,
+      );
+    }
+    // After a power loss the spool can end before the checkpoint; new events take those offsets.
+    return Math.min(value, this.spool.nextOffset);
+  }
+
+  private async sleepOrWake(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = undefined;
+  }
+
+  private async shipLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      if (this.shipped >= this.spool.nextOffset) {
+        await this.sleepOrWake(1000);
+        continue;
+      }
+      await sleep(this.o.lingerMs); // let a batch form
+      try {
+        await this.shipOnce();
+        if (failures > 0)
+          this.logger.info(
+            { topic: this.topic, failures },
+            'Kafka reachable again, shipping resumed',
+          );
+        failures = 0;
+        this.lastError = undefined;
+      } catch (error) {
+        failures++;
+        this.lastError = error;
+        const delay = backoffDelay(failures, { initialMs: 200, maxMs: 5000, factor: 2 });
+        if (failures === 1 || failures % 20 === 0) {
+          this.logger.warn(
+            { topic: this.topic, pending: this.pending, failures, err: (error as Error).message },
+            'cannot ship to Kafka, will retry',
+          );
+        }
+        if (!this.stopping) await this.sleepOrWake(delay);
+      }
+    }
+  }
+
+  private async shipOnce(): Promise<void> {
+    await this.spool.flush();
+    const records = await this.reader.read(this.shipped, this.o.batchMaxEvents);
+    if (records.length === 0) return;
+    const batch: SpoolRecord[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      if (batch.length > 0 && bytes + record.value.length > this.o.batchMaxBytes) break;
+      batch.push(record);
+      bytes += record.value.length;
+    }
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      timeout: this.o.ackTimeoutMs,
+      compression: this.o.compression,
+      messages: batch.map((record) => this.message(record)),
+    });
+    const next = (batch.at(-1) as SpoolRecord).offset + 1;
+    await writeFileAtomically(this.checkpointPath, (temp) => writeFile(temp, `${next}\n`));
+    this.shipped = next;
+    await this.reader.release(next);
+    this.waiters = this.waiters.filter((waiter) => {
+      if (waiter.offset > next) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  private message(record: SpoolRecord): Message {
+    const event = decodeSingleObject<AuditEventRecord>(this.schemas, record.value);
+    return {
+      key: event.package_name,
+      value: record.value,
+      timestamp: String(record.appendTime),
+      headers: {
+        [HEADER_EVENT_TYPE]: event.event_type,
+        [HEADER_SCHEMA_FINGERPRINT]: record.value.subarray(2, 10).toString('hex'),
+      },
+    };
+  }
+}

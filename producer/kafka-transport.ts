@@ -124,6 +124,8 @@ export class KafkaTransport implements EventTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2 on the key, as the Java client does: one package, one partition
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     });
     this.loop = this.shipLoop();
   }

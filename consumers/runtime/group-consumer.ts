@@ -10,7 +10,7 @@
  * - `stop()` (also on SIGTERM/SIGINT with `stopOnSignals`) lets the running
  *   batch finish, commits what is done and leaves the group.
  */
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AuditError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
@@ -116,6 +116,8 @@ export class GroupConsumer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2 on the key, as the Java client does: one package, one partition
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     });
   }
 

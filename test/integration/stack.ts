@@ -1,0 +1,91 @@
+/**
+ * Access to the local stack started by scripts/stack.ts (npm test starts it
+ * before the tests). Every test gets topics of its own, deleted after it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import kafkajs, { type Kafka } from 'kafkajs';
+import { readConfigFile } from '../../cli/config.js';
+import { silentLogger } from '../../common/logger.js';
+import { GroupConsumer, type ConsumedEvent } from '../../consumers/runtime/group-consumer.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const STACK_ENV = `${ROOT}.stack/env`;
+export const MAIN = `${ROOT}dist/cli/main.js`;
+
+export function brokers(): string {
+  if (!existsSync(STACK_ENV))
+    throw new Error(`the local stack is not running (${STACK_ENV} is missing): npm run stack:up`);
+  const brokerList = readConfigFile(STACK_ENV)['KAFKA_BROKERS'];
+  if (brokerList === undefined) throw new Error(`${STACK_ENV} has no KAFKA_BROKERS`);
+  return brokerList;
+}
+
+export function kafkaClient(): Kafka {
+  return new kafkajs.Kafka({
+    clientId: 'audit-trail-test',
+    brokers: brokers().split(','),
+    logLevel: kafkajs.logLevel.NOTHING,
+  });
+}
+
+export interface TestTopics {
+  topic: string;
+  dlq: string;
+}
+
+/** A topic and its dead-letter topic, unique to the test, deleted after it. */
+export async function createTopics(t: TestContext, partitions: number): Promise<TestTopics> {
+  const topic = `it-${randomBytes(5).toString('hex')}`;
+  const dlq = `${topic}.dlq`;
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: partitions, replicationFactor: 1 },
+      { topic: dlq, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  await admin.disconnect();
+  t.after(async () => {
+    const cleanup = kafkaClient().admin();
+    await cleanup.connect();
+    await cleanup.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+    await cleanup.disconnect();
+  });
+  return { topic, dlq };
+}
+
+/**
+ * Reads `topic` with a fresh consumer group until `expected` events arrived or
+ * `timeoutMs` passed, and returns them in arrival order.
+ */
+export async function consumeEvents(
+  topic: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<ConsumedEvent[]> {
+  const events: ConsumedEvent[] = [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const consumer = new GroupConsumer({
+    kafka: kafkaClient(),
+    groupId: `it-reader-${randomBytes(4).toString('hex')}`,
+    topic,
+    logger: silentLogger(),
+    handler: async (batch, context) => {
+      events.push(...batch);
+      if (events.length >= expected) done();
+      return context.lastOffset;
+    },
+  });
+  await consumer.start();
+  const timer = setTimeout(done, timeoutMs);
+  await finished;
+  clearTimeout(timer);
+  await consumer.stop();
+  return events;
+}

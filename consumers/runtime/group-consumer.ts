@@ -143,6 +143,8 @@ export class GroupConsumer {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
+      // commitOffsetsIfNecessary() then commits after every handled batch, not only at intervals
+      autoCommitThreshold: 1,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;

@@ -9,6 +9,8 @@
  * for up to `spool.lingerMs`.
  */
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../common/retry.js';
 import { AuditErrorCode, AuditError, ConfigError } from '../common/errors.js';
 import { exportToFile } from '../consumers/exporter/write-export.js';
 import type { ExportFormat } from '../consumers/exporter/render.js';
@@ -97,6 +99,37 @@ export class AuditTrail {
         const list = this.byPackage.get(record.package_name);
         if (list === undefined) this.byPackage.set(record.package_name, [record]);
         else list.push(record);
+      }
+    }
+  }
+
+  /**
+   * Like `addEvent`, but when the spool is full (SPOOL_FULL) it waits for room,
+   * retrying with backoff, instead of refusing: the backpressure policy for
+   * callers that would rather slow down than drop or fail. Rejects with a
+   * retriable TIMEOUT after `timeoutMs` (default 60 s); nothing is recorded then.
+   */
+  async addEventWhenRoom(event: AuditEvent, options: { timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.addEvent(event);
+        return;
+      } catch (error) {
+        if (!(error instanceof AuditError) || error.code !== AuditErrorCode.SpoolFull) throw error;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new AuditError(
+            AuditErrorCode.Timeout,
+            `no room in the spool within ${options.timeoutMs ?? 60_000} ms: ${error.message}`,
+            { retriable: true, cause: error },
+          );
+        }
+        const wait = Math.max(
+          1,
+          Math.min(backoffDelay(attempt, { initialMs: 20, maxMs: 1000, factor: 2 }), remaining),
+        );
+        await sleep(wait);
       }
     }
   }

@@ -258,7 +258,10 @@ async function up(): Promise<void> {
     );
     child.unref();
     writeFileSync(KAFKA_PID, String(child.pid));
-    writeFileSync(ENV_FILE, `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\n`);
+    writeFileSync(
+      ENV_FILE,
+      `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\n`,
+    );
     say(`Kafka starting on ${brokers} (pid ${child.pid})`);
   }
   if (brokers === undefined)

@@ -162,3 +162,39 @@ test('options are checked when the trail is made', async (t) => {
     field: 'spool.segmentBytes',
   });
 });
+
+test('backpressure: addEvent refuses when the spool is full, addEventWhenRoom waits until the archiver makes room', async (t) => {
+  const dir = await tempDir(t);
+  const spoolDir = join(dir, 'spool');
+  const trail = new AuditTrail({
+    spoolDir,
+    retainInMemory: false,
+    spool: { maxBytes: 8192, segmentBytes: 1024 },
+  });
+  const make = () => new AuditEvent(AuditEventType.IntegrityCheck).withPackageName('full');
+  let accepted = 0;
+  assert.throws(
+    () => {
+      for (;;) {
+        trail.addEvent(make());
+        accepted++;
+      }
+    },
+    { code: AuditErrorCode.SpoolFull, retriable: true },
+  );
+  await trail.flush();
+  await assert.rejects(trail.addEventWhenRoom(make(), { timeoutMs: 100 }), {
+    code: AuditErrorCode.Timeout,
+  });
+
+  const waiting = trail.addEventWhenRoom(make(), { timeoutMs: 10_000 });
+  const archiver = new SpoolArchiver({ spoolDir, store: new LocalDirStore(join(dir, 'archive')) });
+  await archiver.drain(); // archives and releases the full segments
+  await waiting;
+  await trail.close();
+  const rest = await new SpoolArchiver({
+    spoolDir,
+    store: new LocalDirStore(join(dir, 'archive')),
+  }).drain();
+  assert.equal(archiver.stats.records + rest.records, accepted + 1);
+});

@@ -1,21 +1,25 @@
 /**
  * Logging through pino. Library code takes a logger by injection and defaults to
  * a silent one; the CLI makes one that writes JSON lines to stderr. Fields that
- * can carry secrets are redacted wherever they appear.
+ * can carry secrets are redacted at the top level and one level down, which is
+ * where this code puts settings (e.g. `{ sasl: {...} }`, `{ kafka: { sasl } }`).
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACTED_PATHS = [
   'password',
   '*.password',
   'secret',
   '*.secret',
+  'secretAccessKey',
   '*.secretAccessKey',
-  '*.sasl',
   'sasl',
+  '*.sasl',
+  'key',
   '*.key',
   'authorization',
   '*.authorization',
+  'token',
   '*.token',
 ];
 
@@ -23,10 +27,10 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
-/** A logger to stderr; level from AUDIT_LOG_LEVEL, default `warn`. */
-export function cliLogger(level: string = process.env['AUDIT_LOG_LEVEL'] ?? 'warn'): Logger {
-  return pino(
-    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    pino.destination(2),
-  );
+/** A logger to stderr (or `destination`); level from AUDIT_LOG_LEVEL, default `warn`. */
+export function cliLogger(
+  level: string = process.env['AUDIT_LOG_LEVEL'] ?? 'warn',
+  destination: DestinationStream = pino.destination(2),
+): Logger {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
 }

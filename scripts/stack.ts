@@ -27,6 +27,12 @@ const KAFKA_LIB = join(CACHE, 'lib', 'kafka');
 const KAFKA_DIR = join(STACK, 'kafka');
 const KAFKA_PID = join(STACK, 'kafka.pid');
 const POM = join(ROOT, 'scripts', 'stack', 'pom.xml');
+const SASL_ENV_FILE = join(STACK, 'sasl.env');
+/** Credentials of the development stack's SASL listener; nothing outside this machine uses them. */
+const SASL_USER = 'audit';
+const SASL_PASSWORD = 'audit-dev-secret';
+/** Bumped when the storage format of the stack changes; older data folders are formatted anew. */
+const FORMAT_VERSION = '2';
 const DEBIAN_TOOLS: Record<string, string> = { kcat: 'kcat', 'python3-avro': 'python3-avro' };
 
 function say(line: string): void {
@@ -126,7 +132,7 @@ function fetchKafka(): void {
   writeFileSync(marker, pom);
 }
 
-function kafkaConfig(port: number, controllerPort: number): void {
+function kafkaConfig(port: number, controllerPort: number, saslPort: number): void {
   mkdirSync(join(KAFKA_DIR, 'logs'), { recursive: true });
   writeFileSync(
     join(KAFKA_DIR, 'server.properties'),
@@ -134,11 +140,16 @@ function kafkaConfig(port: number, controllerPort: number): void {
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+      // a second listener with SASL, so that the tests can check PLAIN and SCRAM end to end
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
       `log.dirs=${join(KAFKA_DIR, 'data')}`,
       'num.partitions=1',
       'auto.create.topics.enable=false',
@@ -227,8 +238,18 @@ async function up(): Promise<void> {
     // the same ports as last time, so that the data folder and clients stay valid
     const port = brokers === undefined ? await freePort() : Number(brokers.split(':')[1]);
     const controllerPort = Number(env['KAFKA_CONTROLLER_PORT'] ?? (await freePort()));
+    const saslPort = Number(env['KAFKA_SASL_PORT'] ?? (await freePort()));
     brokers = `127.0.0.1:${port}`;
-    kafkaConfig(port, controllerPort);
+    kafkaConfig(port, controllerPort, saslPort);
+    const formatMarker = join(KAFKA_DIR, 'FORMAT_VERSION');
+    const formatted = existsSync(join(KAFKA_DIR, 'data', 'meta.properties'));
+    if (
+      formatted &&
+      (!existsSync(formatMarker) || readFileSync(formatMarker, 'utf8') !== FORMAT_VERSION)
+    ) {
+      say('the stack data folder is from an older version of this script: formatting it anew');
+      rmSync(join(KAFKA_DIR, 'data'), { recursive: true, force: true });
+    }
     if (!existsSync(join(KAFKA_DIR, 'data', 'meta.properties'))) {
       const clusterId = run('java', java(['kafka.tools.StorageTool', 'random-uuid'])).trim();
       run(
@@ -240,8 +261,13 @@ async function up(): Promise<void> {
           clusterId,
           '--config',
           join(KAFKA_DIR, 'server.properties'),
+          '--add-scram',
+          `SCRAM-SHA-256=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
+          '--add-scram',
+          `SCRAM-SHA-512=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
         ]),
       );
+      writeFileSync(formatMarker, FORMAT_VERSION);
     }
     const out = openSync(join(KAFKA_DIR, 'logs', 'stdout.log'), 'a');
     const child = spawn(
@@ -260,7 +286,12 @@ async function up(): Promise<void> {
     writeFileSync(KAFKA_PID, String(child.pid));
     writeFileSync(
       ENV_FILE,
-      `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\n`,
+      `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\nKAFKA_SASL_PORT=${saslPort}\n`,
+    );
+    writeFileSync(
+      SASL_ENV_FILE,
+      `# the SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${saslPort}\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
+      { mode: 0o600 },
     );
     say(`Kafka starting on ${brokers} (pid ${child.pid})`);
   }

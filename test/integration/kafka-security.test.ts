@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readConfigFile } from '../../cli/config.js';
+import { tempDir } from '../helpers.js';
+import { createTopics, MAIN, ROOT } from './stack.js';
+
+/** The SASL listener of the local stack (scripts/stack.ts writes its settings). */
+function saslListener(): Record<string, string> {
+  return readConfigFile(join(ROOT, '.stack/sasl.env'));
+}
+
+for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
+  test(`emit authenticates with SASL ${mechanism.toUpperCase()} and the broker acknowledges`, async (t) => {
+    const { topic } = await createTopics(t, 1);
+    const sasl = saslListener();
+    const result = spawnSync(
+      process.execPath,
+      [
+        MAIN,
+        'emit',
+        '--type',
+        'ConfigurationChange',
+        '--detail',
+        'setting=auth.test',
+        '--wait',
+        '20000',
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          ...sasl,
+          AUDIT_TRANSPORT: 'kafka',
+          AUDIT_TOPIC: topic,
+          AUDIT_SPOOL_DIR: await tempDir(t),
+          KAFKA_SASL_MECHANISM: mechanism,
+          AUDIT_LOG_LEVEL: 'debug',
+        },
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^acknowledged 1 event [0-9a-f-]{36} by Kafka/);
+    assert.doesNotMatch(
+      result.stdout + result.stderr,
+      new RegExp(sasl['KAFKA_SASL_PASSWORD'] ?? 'unset'),
+      'the password is never logged',
+    );
+  });
+}
+
+test('a wrong SASL password is reported, the event stays queued, and the password is not printed', async (t) => {
+  const { topic } = await createTopics(t, 1);
+  const spoolDir = await tempDir(t);
+  const wrong = 'definitely-not-the-password';
+  const result = spawnSync(
+    process.execPath,
+    [MAIN, 'emit', '--type', 'ConfigurationChange', '--wait', '3000'],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...saslListener(),
+        KAFKA_SASL_PASSWORD: wrong,
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        AUDIT_TRANSPORT: 'kafka',
+        AUDIT_TOPIC: topic,
+        AUDIT_SPOOL_DIR: spoolDir,
+        AUDIT_LOG_LEVEL: 'debug',
+      },
+    },
+  );
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    /TIMEOUT: 1 events not yet acknowledged by Kafka after 3000 ms \(last error: .*SASL/i,
+  );
+  assert.match(result.stderr, /they stay in the spool/);
+  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
+});

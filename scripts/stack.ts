@@ -31,6 +31,9 @@ const SASL_ENV_FILE = join(STACK, 'sasl.env');
 /** Credentials of the development stack's SASL listener; nothing outside this machine uses them. */
 const SASL_USER = 'audit';
 const SASL_PASSWORD = 'audit-dev-secret';
+const TLS_DIR = join(STACK, 'tls');
+const TLS_ENV_FILE = join(STACK, 'tls.env');
+const KEYSTORE_PASSWORD = 'audit-dev-keystore';
 /** Bumped when the storage format of the stack changes; older data folders are formatted anew. */
 const FORMAT_VERSION = '2';
 const DEBIAN_TOOLS: Record<string, string> = { kcat: 'kcat', 'python3-avro': 'python3-avro' };
@@ -132,7 +135,82 @@ function fetchKafka(): void {
   writeFileSync(marker, pom);
 }
 
-function kafkaConfig(port: number, controllerPort: number, saslPort: number): void {
+/**
+ * A development CA and a server certificate for 127.0.0.1, made once with
+ * openssl, so that the tests can check TLS toward the broker end to end.
+ */
+function ensureTlsMaterial(): void {
+  if (existsSync(join(TLS_DIR, 'server.p12'))) return;
+  mkdirSync(TLS_DIR, { recursive: true });
+  const at = (name: string): string => join(TLS_DIR, name);
+  const days = '3650';
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.pem'),
+    '-days',
+    days,
+    '-subj',
+    '/CN=audit-trail development CA',
+  ]);
+  run('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    at('server.key'),
+    '-out',
+    at('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(at('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.pem'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    at('server.pem'),
+    '-days',
+    days,
+    '-extfile',
+    at('server.ext'),
+  ]);
+  run('openssl', [
+    'pkcs12',
+    '-export',
+    '-in',
+    at('server.pem'),
+    '-inkey',
+    at('server.key'),
+    '-out',
+    at('server.p12'),
+    '-passout',
+    `pass:${KEYSTORE_PASSWORD}`,
+    '-name',
+    'kafka',
+  ]);
+}
+
+function kafkaConfig(
+  port: number,
+  controllerPort: number,
+  saslPort: number,
+  tlsPort: number,
+): void {
   mkdirSync(join(KAFKA_DIR, 'logs'), { recursive: true });
   writeFileSync(
     join(KAFKA_DIR, 'server.properties'),
@@ -140,11 +218,19 @@ function kafkaConfig(port: number, controllerPort: number, saslPort: number): vo
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_PLAINTEXT://127.0.0.1:${saslPort},SASL_SSL://127.0.0.1:${tlsPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SASL_SSL://127.0.0.1:${tlsPort}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+      // and one with TLS and SASL, as a production cluster would have
+      'ssl.keystore.type=PKCS12',
+      `ssl.keystore.location=${join(TLS_DIR, 'server.p12')}`,
+      `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+      `ssl.key.password=${KEYSTORE_PASSWORD}`,
+      `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+      `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
+      `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
       // a second listener with SASL, so that the tests can check PLAIN and SCRAM end to end
       'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
       `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
@@ -239,8 +325,10 @@ async function up(): Promise<void> {
     const port = brokers === undefined ? await freePort() : Number(brokers.split(':')[1]);
     const controllerPort = Number(env['KAFKA_CONTROLLER_PORT'] ?? (await freePort()));
     const saslPort = Number(env['KAFKA_SASL_PORT'] ?? (await freePort()));
+    const tlsPort = Number(env['KAFKA_TLS_PORT'] ?? (await freePort()));
     brokers = `127.0.0.1:${port}`;
-    kafkaConfig(port, controllerPort, saslPort);
+    ensureTlsMaterial();
+    kafkaConfig(port, controllerPort, saslPort, tlsPort);
     const formatMarker = join(KAFKA_DIR, 'FORMAT_VERSION');
     const formatted = existsSync(join(KAFKA_DIR, 'data', 'meta.properties'));
     if (
@@ -286,7 +374,12 @@ async function up(): Promise<void> {
     writeFileSync(KAFKA_PID, String(child.pid));
     writeFileSync(
       ENV_FILE,
-      `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\nKAFKA_SASL_PORT=${saslPort}\n`,
+      `# written by scripts/stack.ts\nKAFKA_BROKERS=${brokers}\nKAFKA_CONTROLLER_PORT=${controllerPort}\nKAFKA_SASL_PORT=${saslPort}\nKAFKA_TLS_PORT=${tlsPort}\n`,
+    );
+    writeFileSync(
+      TLS_ENV_FILE,
+      `# the TLS + SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${tlsPort}\nKAFKA_TLS=true\nKAFKA_TLS_CA_FILE=${join(TLS_DIR, 'ca.pem')}\nKAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
+      { mode: 0o600 },
     );
     writeFileSync(
       SASL_ENV_FILE,

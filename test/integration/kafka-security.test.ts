@@ -79,3 +79,49 @@ test('a wrong SASL password is reported, the event stays queued, and the passwor
   assert.match(result.stderr, /they stay in the spool/);
   assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
 });
+
+function tlsListener(): Record<string, string> {
+  return readConfigFile(join(ROOT, '.stack/tls.env'));
+}
+
+test('emit over TLS (server certificate checked against the CA file) with SASL SCRAM-SHA-512', async (t) => {
+  const { topic } = await createTopics(t, 1);
+  const result = spawnSync(
+    process.execPath,
+    [MAIN, 'emit', '--type', 'IntegrityCheck', '--package', 'openssl', '--wait', '20000'],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...tlsListener(),
+        AUDIT_TRANSPORT: 'kafka',
+        AUDIT_TOPIC: topic,
+        AUDIT_SPOOL_DIR: await tempDir(t),
+      },
+    },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^acknowledged 1 event/);
+});
+
+test('TLS without the CA file does not trust the development certificate', async (t) => {
+  const { topic } = await createTopics(t, 1);
+  const withoutCa = tlsListener();
+  delete withoutCa['KAFKA_TLS_CA_FILE'];
+  const result = spawnSync(
+    process.execPath,
+    [MAIN, 'emit', '--type', 'IntegrityCheck', '--package', 'openssl', '--wait', '15000'],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...withoutCa,
+        AUDIT_TRANSPORT: 'kafka',
+        AUDIT_TOPIC: topic,
+        AUDIT_SPOOL_DIR: await tempDir(t),
+      },
+    },
+  );
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /TIMEOUT: .*(certificate|self.signed)/i);
+});

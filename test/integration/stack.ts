@@ -89,3 +89,28 @@ export async function consumeEvents(
   await consumer.stop();
   return events;
 }
+
+export interface S3TestSettings {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function s3Settings(): S3TestSettings {
+  const env = readConfigFile(STACK_ENV);
+  const need = (name: string): string => {
+    const value = env[name];
+    if (value === undefined) throw new Error(`${STACK_ENV} has no ${name}: npm run stack:up`);
+    return value;
+  };
+  return {
+    endpoint: need('S3_ENDPOINT'),
+    region: need('AWS_REGION'),
+    bucket: need('S3_BUCKET'),
+    credentials: {
+      accessKeyId: need('AWS_ACCESS_KEY_ID'),
+      secretAccessKey: need('AWS_SECRET_ACCESS_KEY'),
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * ObjectStore on S3 or an S3-compatible server (@aws-sdk/client-s3). Objects
+ * larger than `multipartThresholdBytes` go up in parts (@aws-sdk/lib-storage).
+ * Transient failures (network, throttling, 5xx) are retried with backoff, then
+ * reported as retriable StorageErrors; the archiver retries those until the
+ * store is back. Server-side encryption and Object Lock retention are passed
+ * through on every put.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type ObjectLockMode,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  S3Client,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { retry } from '../../common/retry.js';
+import { isValidObjectKey, type ObjectStore } from './object-store.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** For S3-compatible servers, e.g. `http://127.0.0.1:9000`; AWS when absent. */
+  endpoint?: string | undefined;
+  /** @defaultValue 'us-east-1' */
+  region?: string | undefined;
+  /** Static credentials; the SDK's default chain (environment, profile, instance role) when absent. */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Path-style URLs, which S3-compatible servers need. @defaultValue true when `endpoint` is set */
+  forcePathStyle?: boolean | undefined;
+  /** Puts larger than this go up in parts. @defaultValue 16 MiB */
+  multipartThresholdBytes?: number | undefined;
+  /** Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS). */
+  serverSideEncryption?: 'AES256' | 'aws:kms' | undefined;
+  /** KMS key id or ARN for `aws:kms`. */
+  kmsKeyId?: string | undefined;
+  /** Object Lock retention for WORM buckets: mode and days from the put. */
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number } | undefined;
+  /** Attempts per operation before a retriable error is returned. @defaultValue 4 */
+  attempts?: number | undefined;
+}
+
+const PART_SIZE = 8 * 1024 * 1024;
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === undefined) return true; // no HTTP answer at all: the server is unreachable
+  return status >= 500 || status === 429 || status === 408;
+}
+
+export class S3Store implements ObjectStore {
+  readonly description: string;
+  private readonly client: S3Client;
+  private readonly options: S3StoreOptions;
+
+  constructor(options: S3StoreOptions) {
+    this.options = options;
+    this.description = `s3://${options.bucket}${options.endpoint === undefined ? '' : ` at ${options.endpoint}`}`;
+    this.client = new S3Client({
+      endpoint: options.endpoint,
+      region: options.region ?? 'us-east-1',
+      credentials: options.credentials,
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      // only the checksums S3 requires: S3-compatible servers differ in the optional ones
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 1, // retries are ours, with the attempt count in the final error
+    });
+  }
+
+  private checkKey(key: string): void {
+    if (!isValidObjectKey(key))
+      throw new StorageError(
+        AuditErrorCode.InvalidOption,
+        `invalid object key ${JSON.stringify(key)}`,
+      );
+  }
+
+  private async call<T>(what: string, key: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await retry(operation, {
+        attempts: this.options.attempts ?? 4,
+        initialMs: 100,
+        maxMs: 2000,
+        isRetriable: isTransient,
+      });
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      const name = (error as Error).name;
+      if (name === 'NoSuchKey' || statusOf(error) === 404) {
+        throw new StorageError(AuditErrorCode.NotFound, `no object ${key} in ${this.description}`, {
+          cause: error,
+        });
+      }
+      const transient =
+        isTransient(error) || isTransient((error as { cause?: unknown }).cause ?? error);
+      throw new StorageError(
+        transient ? AuditErrorCode.Unavailable : AuditErrorCode.Io,
+        `cannot ${what} ${key} in ${this.description}: ${(error as Error).message || name}`,
+        { retriable: transient, cause: error },
+      );
+    }
+  }
+
+  private putParameters(key: string): Omit<PutObjectCommandInput, 'Body'> {
+    const o = this.options;
+    return {
+      Bucket: o.bucket,
+      Key: key,
+      ContentType: 'application/octet-stream',
+      ServerSideEncryption: o.serverSideEncryption as ServerSideEncryption | undefined,
+      SSEKMSKeyId: o.serverSideEncryption === 'aws:kms' ? o.kmsKeyId : undefined,
+      ObjectLockMode: o.objectLock?.mode as ObjectLockMode | undefined,
+      ObjectLockRetainUntilDate:
+        o.objectLock === undefined
+          ? undefined
+          : new Date(Date.now() + o.objectLock.days * 86_400_000),
+    };
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    this.checkKey(key);
+    const params = this.putParameters(key);
+    await this.call('put', key, async () => {
+      if (body.length <= (this.options.multipartThresholdBytes ?? 16 * 1024 * 1024)) {
+        await this.client.send(
+          new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
+        );
+        return;
+      }
+      await new Upload({
+        client: this.client,
+        params: { ...params, Body: body },
+        partSize: PART_SIZE,
+        queueSize: 2,
+      }).done();
+    });
+  }
+
+  async get(key: string): Promise<Buffer> {
+    this.checkKey(key);
+    return this.call('get', key, async () => {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      if (response.Body === undefined) return Buffer.alloc(0);
+      return Buffer.from(await response.Body.transformToByteArray());
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    // page by page, each page retried on its own, so that a failure never shortens the listing
+    let token: string | undefined;
+    do {
+      const page = await this.call('list', `${prefix}*`, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            MaxKeys: 1000,
+          }),
+        ),
+      );
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.checkKey(key);
+    await this.call('delete', key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key })),
+    );
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

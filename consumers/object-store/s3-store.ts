@@ -9,12 +9,10 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  type ObjectLockMode,
   ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
   S3Client,
-  type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
@@ -115,9 +113,9 @@ export class S3Store implements ObjectStore {
       Bucket: o.bucket,
       Key: key,
       ContentType: 'application/octet-stream',
-      ServerSideEncryption: o.serverSideEncryption as ServerSideEncryption | undefined,
+      ServerSideEncryption: o.serverSideEncryption,
       SSEKMSKeyId: o.serverSideEncryption === 'aws:kms' ? o.kmsKeyId : undefined,
-      ObjectLockMode: o.objectLock?.mode as ObjectLockMode | undefined,
+      ObjectLockMode: o.objectLock?.mode,
       ObjectLockRetainUntilDate:
         o.objectLock === undefined
           ? undefined

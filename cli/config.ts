@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../common/errors.js';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../kafka/settings.js';
 import { topicSettingsFromEnv, type TopicSettings } from '../kafka/topics.js';
+import type { S3StoreOptions } from '../consumers/object-store/s3-store.js';
 
 const AUDIT_SETTINGS = new Set([
   'AUDIT_CONFIG',
@@ -14,6 +15,7 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_SPOOL_DIR',
   'AUDIT_ARCHIVE_DIR',
   'AUDIT_ARCHIVE_PREFIX',
+  'AUDIT_ARCHIVE_STORE',
   'AUDIT_LOG_LEVEL',
   'AUDIT_SOURCE',
   'AUDIT_TOPIC',
@@ -62,11 +64,16 @@ export function effectiveEnv(
 }
 
 export type TransportKind = 'local' | 'kafka';
+export type ArchiveStoreKind = 'dir' | 's3';
 
 export interface CliSettings {
   transport: TransportKind;
   spoolDir: string;
   archiveDir: string;
+  /** Where archive objects go: the local folder or S3. */
+  archiveStore: ArchiveStoreKind;
+  /** Present when the archive store is S3. */
+  s3: S3StoreOptions | undefined;
   prefix: string;
   source: string | undefined;
   topics: TopicSettings;
@@ -98,10 +105,16 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     );
   }
   const wantsKafka = transport === 'kafka' || (env['KAFKA_BROKERS'] ?? '') !== '';
+  const archiveStore = env['AUDIT_ARCHIVE_STORE'] ?? 'dir';
+  if (archiveStore !== 'dir' && archiveStore !== 's3') {
+    throw new ConfigError('AUDIT_ARCHIVE_STORE', `must be dir or s3, got "${archiveStore}"`);
+  }
   return {
     transport,
     spoolDir: nonEmpty(env, 'AUDIT_SPOOL_DIR') ?? './audit-data/spool',
     archiveDir: nonEmpty(env, 'AUDIT_ARCHIVE_DIR') ?? './audit-data/archive',
+    archiveStore,
+    s3: archiveStore === 's3' ? s3Settings(env) : undefined,
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
     topics: topicSettingsFromEnv(env),
@@ -115,4 +128,50 @@ export function requireKafka(settings: CliSettings): KafkaSettings {
     throw new ConfigError('KAFKA_BROKERS', 'is required for this command (e.g. 127.0.0.1:9092)');
   }
   return settings.kafka;
+}
+
+/** S3 settings: S3_BUCKET, S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, S3_SSE, S3_SSE_KMS_KEY_ID, S3_OBJECT_LOCK_MODE and _DAYS. */
+export function s3Settings(env: NodeJS.ProcessEnv): S3StoreOptions {
+  const bucket = nonEmpty(env, 'S3_BUCKET');
+  if (bucket === undefined)
+    throw new ConfigError('S3_BUCKET', 'is required when AUDIT_ARCHIVE_STORE=s3');
+  const endpoint = nonEmpty(env, 'S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError('S3_ENDPOINT', `"${endpoint}" is not an http(s) URL`);
+  }
+  const accessKeyId = nonEmpty(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = nonEmpty(env, 'AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('AWS_SECRET_ACCESS_KEY', 'and AWS_ACCESS_KEY_ID must be given together');
+  }
+  const sse = nonEmpty(env, 'S3_SSE');
+  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') {
+    throw new ConfigError('S3_SSE', `must be AES256 or aws:kms, got "${sse}"`);
+  }
+  const lockMode = nonEmpty(env, 'S3_OBJECT_LOCK_MODE');
+  if (lockMode !== undefined && lockMode !== 'GOVERNANCE' && lockMode !== 'COMPLIANCE') {
+    throw new ConfigError(
+      'S3_OBJECT_LOCK_MODE',
+      `must be GOVERNANCE or COMPLIANCE, got "${lockMode}"`,
+    );
+  }
+  const lockDays = Number(env['S3_OBJECT_LOCK_DAYS'] ?? '0');
+  if (lockMode !== undefined && (!Number.isInteger(lockDays) || lockDays <= 0)) {
+    throw new ConfigError(
+      'S3_OBJECT_LOCK_DAYS',
+      'must be a positive whole number with S3_OBJECT_LOCK_MODE',
+    );
+  }
+  return {
+    bucket,
+    endpoint,
+    region: env['AWS_REGION'] ?? 'us-east-1',
+    credentials:
+      accessKeyId === undefined
+        ? undefined
+        : { accessKeyId, secretAccessKey: secretAccessKey as string },
+    serverSideEncryption: sse,
+    kmsKeyId: nonEmpty(env, 'S3_SSE_KMS_KEY_ID'),
+    objectLock: lockMode === undefined ? undefined : { mode: lockMode, days: lockDays },
+  };
 }

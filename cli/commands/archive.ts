@@ -1,8 +1,82 @@
-import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+/**
+ * `archive`: local transport — drain the spool into the archive; kafka
+ * transport — run the `audit-archiver` consumer group into the archive store
+ * (the local folder or S3). Runs until SIGTERM/SIGINT, then writes the open
+ * batches; `--once` stops when everything on the topic at start is archived.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import { KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
+import { createKafka } from '../../kafka/client.js';
 import { parseOptions } from '../args.js';
-import { cliSettings, effectiveEnv } from '../config.js';
+import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
+import { archiveStore } from '../store.js';
+
+export const ARCHIVER_GROUP = 'audit-archiver';
+
+function untilSignal(): { signal: AbortSignal; dispose: () => void } {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    signal: stop.signal,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+async function archiveKafka(
+  settings: CliSettings,
+  once: boolean,
+  archiveDir: string | undefined,
+  logger: Logger,
+): Promise<number> {
+  const kafka = createKafka(requireKafka(settings), logger);
+  const topic = settings.topics.eventsTopic;
+  // what "everything" means for --once: the end of each partition now, less what the group already committed
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  const committed = await admin.fetchOffsets({ groupId: ARCHIVER_GROUP, topics: [topic] });
+  await admin.disconnect();
+  const committedAt = new Map(
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+  );
+  const pending = new Map(
+    ends
+      .map((p) => [p.partition, Number(p.high)] as const)
+      .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
+  );
+
+  const archiver = new KafkaArchiver({
+    kafka,
+    store: archiveStore(settings, archiveDir),
+    topic,
+    groupId: ARCHIVER_GROUP,
+    prefix: settings.prefix,
+    logger,
+  });
+  const { signal, dispose } = untilSignal();
+  await archiver.start();
+  while (!signal.aborted) {
+    if (once) {
+      const positions = archiver.positions();
+      if ([...pending].every(([partition, high]) => (positions.get(partition) ?? -1) >= high - 1))
+        break;
+    }
+    await sleep(200, undefined, { signal }).catch(() => undefined);
+  }
+  dispose();
+  const stats = await archiver.stop();
+  process.stdout.write(
+    `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped)\n`,
+  );
+  return 0;
+}
 
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, {
@@ -12,9 +86,10 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
     config: { type: 'string' },
   });
   const settings = cliSettings(effectiveEnv(o.config));
+  if (settings.transport === 'kafka') return archiveKafka(settings, o.once, o.archive, logger);
   const archiver = new SpoolArchiver({
     spoolDir: o.spool ?? settings.spoolDir,
-    store: new LocalDirStore(o.archive ?? settings.archiveDir),
+    store: archiveStore(settings, o.archive),
     prefix: settings.prefix,
     logger,
   });
@@ -22,11 +97,9 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
   if (o.once) {
     stats = await archiver.drain();
   } else {
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    stats = await archiver.run(stop.signal);
+    const { signal, dispose } = untilSignal();
+    stats = await archiver.run(signal);
+    dispose();
   }
   process.stdout.write(
     `archived ${stats.records} events into ${stats.objects} objects (${stats.deadLetters} dead letters)\n`,

@@ -1,4 +1,4 @@
-import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
+import { archiveStore } from '../store.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import { filterRecords } from '../../consumers/exporter/filter.js';
 import { isExportFormat } from '../../consumers/exporter/render.js';
@@ -31,11 +31,12 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (from !== undefined && to !== undefined && from >= to)
     throw new UsageError('--from must be before --to');
   const settings = cliSettings(effectiveEnv(o.config));
+  const fromS3 = settings.archiveStore === 's3' && o.archive === undefined;
   const archiveDir = o.archive ?? settings.archiveDir;
-  if (!existsSync(archiveDir))
+  if (!fromS3 && !existsSync(archiveDir))
     throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
   const records = filterRecords(
-    readArchive(new LocalDirStore(archiveDir), { prefix: settings.prefix }),
+    readArchive(archiveStore(settings, o.archive), { prefix: settings.prefix }),
     {
       packageName: o.package,
       eventType: o.type,

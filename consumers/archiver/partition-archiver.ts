@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditErrorCode, AuditError, CodecError } from '../../common/errors.js';
-import type { ContainerCodec } from '../../schemas/container.js';
+import { readContainerRecords, type ContainerCodec } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import type { SchemaSet } from '../../schemas/schema-set.js';
 import {
@@ -50,6 +50,15 @@ export interface PartitionArchiverOptions {
   policy: BatchPolicy;
   codec: ContainerCodec;
   deadLetter: DeadLetterHandler;
+  /**
+   * How many of the most recent event ids are remembered to drop duplicates
+   * (a producer that resent an event after a crash gives it a new offset). The
+   * window is reloaded from the archive on resume, so it holds across restarts.
+   * @defaultValue 100000
+   */
+  dedupWindow?: number;
+  /** Wraps each write to the store, e.g. to retry while the store is unavailable. */
+  retryWrite?: <T>(write: () => Promise<T>) => Promise<T>;
   /** Clock, injectable for tests. */
   now?: () => number;
 }
@@ -63,21 +72,26 @@ interface Batch {
   openedAt: number;
 }
 
-/** The last archived object of a partition: the one with the highest last offset. */
-export async function lastArchivedObject(
+export interface ArchivedObjectRef {
+  key: string;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/** The archived objects of one partition, in offset order. */
+export async function archivedObjects(
   store: ObjectStore,
   prefix: string,
   topic: string,
   partition: number,
-): Promise<{ key: string; lastOffset: number } | undefined> {
-  let best: { key: string; lastOffset: number } | undefined;
+): Promise<ArchivedObjectRef[]> {
+  const objects: ArchivedObjectRef[] = [];
   for await (const key of store.list(`${prefix}/dt=`)) {
     const parsed = parseArchiveKey(key);
     if (parsed === undefined || parsed.topic !== topic || parsed.partition !== partition) continue;
-    if (best === undefined || parsed.lastOffset > best.lastOffset)
-      best = { key, lastOffset: parsed.lastOffset };
+    objects.push({ key, firstOffset: parsed.firstOffset, lastOffset: parsed.lastOffset });
   }
-  return best;
+  return objects.sort((a, b) => a.lastOffset - b.lastOffset);
 }
 
 export class PartitionArchiver {
@@ -86,20 +100,36 @@ export class PartitionArchiver {
   private prevSha256 = CHAIN_START;
   private next = 0;
   private resumed = false;
+  /** Recent event ids, oldest first (a Set keeps insertion order). */
+  private readonly recentIds = new Set<string>();
+  /** Events dropped because their id was archived already. */
+  duplicatesDropped = 0;
+  /** Events taken into a batch (not skipped, not dead letters, not duplicates). */
+  accepted = 0;
 
   constructor(options: PartitionArchiverOptions) {
-    this.o = { now: Date.now, ...options };
+    this.o = { now: Date.now, dedupWindow: 100_000, retryWrite: (write) => write(), ...options };
+  }
+
+  private remember(id: string): void {
+    this.recentIds.add(id);
+    if (this.recentIds.size > this.o.dedupWindow) {
+      const oldest = this.recentIds.values().next().value;
+      if (oldest !== undefined) this.recentIds.delete(oldest);
+    }
   }
 
   /** Reads the archive and returns the offset to consume from. */
   async resume(): Promise<number> {
     this.batch = undefined;
-    const last = await lastArchivedObject(
+    this.recentIds.clear();
+    const objects = await archivedObjects(
       this.o.store,
       this.o.prefix,
       this.o.topic,
       this.o.partition,
     );
+    const last = objects.at(-1);
     if (last === undefined) {
       this.prevSha256 = CHAIN_START;
       this.next = 0;
@@ -107,6 +137,19 @@ export class PartitionArchiver {
       const bytes = await this.o.store.get(last.key);
       this.prevSha256 = createHash('sha256').update(bytes).digest('hex');
       this.next = last.lastOffset + 1;
+      // the newest ids first, until the window is full; then remember them oldest first
+      const idsNewestFirst: string[][] = [];
+      let count = 0;
+      for (let i = objects.length - 1; i >= 0 && count < this.o.dedupWindow; i--) {
+        const object = objects[i] as ArchivedObjectRef;
+        const content = i === objects.length - 1 ? bytes : await this.o.store.get(object.key);
+        const ids = [...readContainerRecords<AuditEventRecord>(content, this.o.schemas)].map(
+          (r) => r.id,
+        );
+        idsNewestFirst.push(ids);
+        count += ids.length;
+      }
+      for (const ids of idsNewestFirst.reverse()) for (const id of ids) this.remember(id);
     }
     this.resumed = true;
     return this.next;
@@ -132,7 +175,13 @@ export class PartitionArchiver {
     if (record.offset < expected) return undefined; // already archived, e.g. redelivered after a restart
     let body: Buffer | undefined;
     try {
-      body = this.bodyOf(record.value);
+      const decoded = this.decode(record.value);
+      if (this.recentIds.has(decoded.id)) this.duplicatesDropped++;
+      else {
+        body = decoded.body;
+        this.remember(decoded.id);
+        this.accepted++;
+      }
     } catch (error) {
       if (!(error instanceof AuditError)) throw error;
       await this.o.deadLetter(record, error);
@@ -176,7 +225,7 @@ export class PartitionArchiver {
     };
   }
 
-  private bodyOf(value: Buffer): Buffer {
+  private decode(value: Buffer): { id: string; body: Buffer } {
     const record = decodeSingleObject<AuditEventRecord>(this.o.schemas, value);
     try {
       validateRecord(record);
@@ -188,9 +237,10 @@ export class PartitionArchiver {
       );
     }
     const sameSchema = singleObjectFingerprint(value) === this.o.schemas.reader.fingerprintHex;
-    return sameSchema
+    const body = sameSchema
       ? value.subarray(SINGLE_OBJECT_HEADER_SIZE)
       : this.o.schemas.reader.type.toBuffer(record);
+    return { id: record.id, body };
   }
 
   private async write(reason: RotateReason | 'flush'): Promise<WrittenObject> {
@@ -213,7 +263,7 @@ export class PartitionArchiver {
       lastOffset: batch.lastOffset,
       firstRecordTime: batch.firstRecordTime,
     });
-    await this.o.store.put(key, object.bytes);
+    await this.o.retryWrite(() => this.o.store.put(key, object.bytes));
     this.prevSha256 = object.sha256;
     this.next = batch.lastOffset + 1;
     this.batch = undefined;

@@ -176,6 +176,18 @@ export class GroupConsumer {
     });
   }
 
+  /** Fetches no more records; the batch being handled finishes. */
+  pause(): void {
+    this.consumer.pause([{ topic: this.topic }]);
+  }
+
+  /** Commits `nextOffset` (the next offset to read) for a partition this member holds. */
+  async commit(partition: number, nextOffset: number): Promise<void> {
+    await this.consumer.commitOffsets([
+      { topic: this.topic, partition, offset: String(nextOffset) },
+    ]);
+  }
+
   /** Stops after the running batch, commits resolved offsets and leaves the group. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {

@@ -148,3 +148,35 @@ test('an open batch is written once it is older than maxAgeMs', async (t) => {
   assert.equal(written?.reason, 'age');
   assert.equal((await keys(store)).length, 1);
 });
+
+test('an event id seen again (a producer resend at a new offset) is dropped, also after a restart', async (t) => {
+  const { store, make } = await setup(t);
+  const first = make();
+  await first.resume();
+  for (let i = 0; i < 10; i++) await first.add(sourceRecord(i)); // one object
+  // offsets 10..12 carry events 3, 4 and 5 again; 13 is new
+  const resend = (offset: number, original: number): SourceRecord => ({
+    ...sourceRecord(original),
+    offset,
+  });
+  await first.add(resend(10, 3));
+  await first.add(resend(11, 4));
+
+  const second = make(); // restarted: the window comes back from the archive
+  assert.equal(await second.resume(), 10);
+  await second.add(resend(10, 3));
+  await second.add(resend(11, 4));
+  await second.add(resend(12, 5));
+  await second.add(sourceRecord(13));
+  await second.flush();
+  assert.equal(second.duplicatesDropped, 3);
+  const archived = await collect(readArchive(store, { prefix: 'events' }));
+  assert.equal(archived.length, 11);
+  assert.equal(new Set(archived.map((r) => r.id)).size, 11);
+  const [, lastKey] = await keys(store);
+  const meta = decodeContainerHeader(await store.get(lastKey as string)).header.metadata;
+  assert.deepEqual(
+    [meta[META.firstOffset], meta[META.lastOffset], meta[META.count]],
+    ['10', '13', '1'],
+  );
+});

@@ -1,0 +1,221 @@
+/**
+ * The archiver consumer group (`audit-archiver`): each partition of the events
+ * topic goes through a PartitionArchiver into the object store. Offsets are
+ * committed only up to the last object written, and every assignment resumes
+ * from the archive itself, so neither a crash nor a rebalance can lose or
+ * repeat a batch. Writes to the store that fail for a while (the store is
+ * down) are retried with backoff until they succeed or the archiver stops.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { isAuditError } from '../../common/errors.js';
+import { silentLogger } from '../../common/logger.js';
+import { backoffDelay } from '../../common/retry.js';
+import type { ContainerCodec } from '../../schemas/container.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { GroupConsumer } from '../runtime/group-consumer.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import { type BatchPolicy, batchPolicy } from './batch-policy.js';
+import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
+import { storeDeadLetters } from './spool-archiver.js';
+
+export interface KafkaArchiverOptions {
+  kafka: Kafka;
+  store: ObjectStore;
+  /** @defaultValue 'audit.events' */
+  topic?: string;
+  /** @defaultValue 'audit-archiver' */
+  groupId?: string;
+  /** @defaultValue 'events' */
+  prefix?: string;
+  batch?: Partial<BatchPolicy>;
+  /** @defaultValue 'deflate' */
+  codec?: ContainerCodec;
+  /** See PartitionArchiver. @defaultValue 100000 */
+  dedupWindow?: number;
+  logger?: Logger;
+}
+
+export interface KafkaArchiveStats {
+  events: number;
+  objects: number;
+  duplicatesDropped: number;
+}
+
+export class KafkaArchiver {
+  readonly stats: KafkaArchiveStats = { events: 0, objects: 0, duplicatesDropped: 0 };
+  private readonly o: KafkaArchiverOptions & { topic: string; prefix: string };
+  private readonly logger: Logger;
+  private readonly policy: BatchPolicy;
+  private readonly consumer: GroupConsumer;
+  /** The partitions this member holds, each with its archiver and a queue that serialises work on it. */
+  private partitions = new Map<
+    number,
+    { archiver: PartitionArchiver; queue: Promise<unknown>; seen: number }
+  >();
+  private ageTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(options: KafkaArchiverOptions) {
+    this.o = {
+      ...options,
+      topic: options.topic ?? 'audit.events',
+      prefix: options.prefix ?? 'events',
+    };
+    this.logger = options.logger ?? silentLogger();
+    this.policy = batchPolicy(options.batch);
+    this.consumer = new GroupConsumer({
+      kafka: options.kafka,
+      groupId: options.groupId ?? 'audit-archiver',
+      topic: this.o.topic,
+      logger: this.logger,
+      // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
+      onAssigned: () => {
+        this.partitions = new Map();
+        return Promise.resolve();
+      },
+      handler: async (events, context) => {
+        const partition = await this.partitionState(context.partition);
+        return this.serialised(context.partition, async () => {
+          let handled = 0;
+          for (const event of events) {
+            const written = await partition.archiver.add({
+              offset: event.offset,
+              timestamp: event.timestamp,
+              value: event.value,
+            });
+            this.written(written);
+            if (++handled % 1000 === 0) await context.heartbeat();
+          }
+          partition.seen = Math.max(partition.seen, context.lastOffset);
+          this.updateCounts();
+          const below = partition.archiver.archivedBelow;
+          return below > 0 ? below - 1 : undefined;
+        });
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start();
+    this.ageTimer = setInterval(
+      () => void this.writeAgedBatches(),
+      Math.min(1000, this.policy.maxAgeMs),
+    ).unref();
+  }
+
+  /**
+   * Stops fetching, writes every open batch and commits it, then leaves the
+   * group: a clean stop leaves nothing read that is not archived. A batch that
+   * was already fetched when fetching stopped is written by the second pass;
+   * its offsets stay uncommitted, and the next start skips them by reading the
+   * archive.
+   */
+  async stop(): Promise<KafkaArchiveStats> {
+    this.stopping = true;
+    clearInterval(this.ageTimer);
+    this.consumer.pause();
+    for (const [partition, state] of this.partitions) {
+      await this.serialised(partition, async () => {
+        this.written(await state.archiver.flush());
+        // commit what the archive now holds, so that the next start does not read it again
+        await this.consumer
+          .commit(partition, state.archiver.archivedBelow)
+          .catch((error: Error) =>
+            this.logger.warn(
+              { partition, err: error.message },
+              'final commit failed; the archive still decides',
+            ),
+          );
+      });
+    }
+    await this.consumer.stop();
+    // batches fetched before the pause took effect
+    for (const [partition, state] of this.partitions) {
+      await this.serialised(partition, async () => this.written(await state.archiver.flush()));
+    }
+    this.updateCounts();
+    return this.stats;
+  }
+
+  private updateCounts(): void {
+    const all = [...this.partitions.values()].map((p) => p.archiver);
+    this.stats.events = all.reduce((sum, a) => sum + a.accepted, 0);
+    this.stats.duplicatesDropped = all.reduce((sum, a) => sum + a.duplicatesDropped, 0);
+  }
+
+  /** Highest offset read so far per partition (for `--once`). */
+  positions(): Map<number, number> {
+    return new Map([...this.partitions].map(([partition, state]) => [partition, state.seen]));
+  }
+
+  private async partitionState(
+    partition: number,
+  ): Promise<{ archiver: PartitionArchiver; queue: Promise<unknown>; seen: number }> {
+    let state = this.partitions.get(partition);
+    if (state === undefined) {
+      const archiver = new PartitionArchiver({
+        store: this.o.store,
+        prefix: this.o.prefix,
+        topic: this.o.topic,
+        partition,
+        schemas: auditEventSchemas(),
+        policy: this.policy,
+        codec: this.o.codec ?? 'deflate',
+        dedupWindow: this.o.dedupWindow,
+        deadLetter: storeDeadLetters(this.o.store, this.o.prefix, this.o.topic, partition),
+        retryWrite: (write) => this.withStoreRetry(write),
+      });
+      state = { archiver, queue: Promise.resolve(), seen: -1 };
+      this.partitions.set(partition, state);
+      const next = await this.withStoreRetry(() => archiver.resume());
+      this.logger.info({ partition, next }, 'partition resumed from the archive');
+    }
+    return state;
+  }
+
+  private serialised<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const state = this.partitions.get(partition);
+    if (state === undefined) return work();
+    const result = state.queue.then(work, work);
+    state.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async writeAgedBatches(): Promise<void> {
+    for (const [partition, state] of this.partitions) {
+      if (this.stopping) return;
+      await this.serialised(partition, async () =>
+        this.written(await state.archiver.writeIfDue()),
+      ).catch((error: Error) =>
+        this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
+      );
+    }
+  }
+
+  private written(object: WrittenObject | undefined): void {
+    if (object === undefined) return;
+    this.stats.objects++;
+    this.logger.debug(
+      { key: object.key, count: object.count, reason: object.reason },
+      'archive object written',
+    );
+  }
+
+  /** Retries retriable store failures with backoff for as long as the archiver runs. */
+  private async withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt > 3)) throw error;
+        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5000, factor: 2 });
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn({ attempt, err: error.message }, 'object store unavailable, retrying');
+        }
+        await sleep(delay);
+      }
+    }
+  }
+}

@@ -8,6 +8,7 @@ import { ConfigError } from '../common/errors.js';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../kafka/settings.js';
 import { topicSettingsFromEnv, type TopicSettings } from '../kafka/topics.js';
 import type { S3StoreOptions } from '../consumers/object-store/s3-store.js';
+import type { BatchPolicy } from '../consumers/archiver/batch-policy.js';
 
 const AUDIT_SETTINGS = new Set([
   'AUDIT_CONFIG',
@@ -16,6 +17,10 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_ARCHIVE_DIR',
   'AUDIT_ARCHIVE_PREFIX',
   'AUDIT_ARCHIVE_STORE',
+  'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+  'AUDIT_BATCH_MAX_EVENTS',
+  'AUDIT_BATCH_MAX_BYTES',
+  'AUDIT_BATCH_MAX_AGE_MS',
   'AUDIT_LOG_LEVEL',
   'AUDIT_SOURCE',
   'AUDIT_TOPIC',
@@ -74,6 +79,8 @@ export interface CliSettings {
   archiveStore: ArchiveStoreKind;
   /** Present when the archive store is S3. */
   s3: S3StoreOptions | undefined;
+  /** Batch rotation of the archiver; defaults where unset. */
+  batch: Partial<BatchPolicy>;
   prefix: string;
   source: string | undefined;
   topics: TopicSettings;
@@ -115,6 +122,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     archiveDir: nonEmpty(env, 'AUDIT_ARCHIVE_DIR') ?? './audit-data/archive',
     archiveStore,
     s3: archiveStore === 's3' ? s3Settings(env) : undefined,
+    batch: batchSettings(env),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
     topics: topicSettingsFromEnv(env),
@@ -174,4 +182,23 @@ export function s3Settings(env: NodeJS.ProcessEnv): S3StoreOptions {
     kmsKeyId: nonEmpty(env, 'S3_SSE_KMS_KEY_ID'),
     objectLock: lockMode === undefined ? undefined : { mode: lockMode, days: lockDays },
   };
+}
+
+function batchSettings(env: NodeJS.ProcessEnv): Partial<BatchPolicy> {
+  const batch: Partial<BatchPolicy> = {};
+  const read = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ConfigError(name, `must be a positive whole number, got "${value}"`);
+    return n;
+  };
+  const maxEvents = read('AUDIT_BATCH_MAX_EVENTS');
+  const maxBytes = read('AUDIT_BATCH_MAX_BYTES');
+  const maxAgeMs = read('AUDIT_BATCH_MAX_AGE_MS');
+  if (maxEvents !== undefined) batch.maxEvents = maxEvents;
+  if (maxBytes !== undefined) batch.maxBytes = maxBytes;
+  if (maxAgeMs !== undefined) batch.maxAgeMs = maxAgeMs;
+  return batch;
 }

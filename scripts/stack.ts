@@ -3,7 +3,7 @@
  * Kafka (KRaft, one node) and S3Proxy (an S3-compatible server), both from
  * Maven Central, started on 127.0.0.1.
  *
- *   node dist/scripts/stack.js up | down | status
+ *   node dist/scripts/stack.js up | down [kafka|s3] | status
  *
  * `up` fetches the jars once (cached in .cache/stack), starts what is not
  * running, waits until each answers, creates the topics and the bucket, and
@@ -56,9 +56,12 @@ async function up(): Promise<void> {
   say(`settings in ${ENV_FILE}`);
 }
 
-async function down(): Promise<void> {
-  await downKafka();
-  await downS3();
+/** Stops both services, or only the one named (`down kafka`, `down s3`), e.g. for outage tests. */
+async function down(only: string | undefined): Promise<void> {
+  if (only !== undefined && only !== 'kafka' && only !== 's3')
+    fail(`unknown service ${only}: kafka or s3`);
+  if (only !== 's3') await downKafka();
+  if (only !== 'kafka') await downS3();
 }
 
 function status(): void {
@@ -80,6 +83,6 @@ function status(): void {
 
 const command = process.argv[2];
 if (command === 'up') await up();
-else if (command === 'down') await down();
+else if (command === 'down') await down(process.argv[3]);
 else if (command === 'status') status();
-else fail('usage: stack.js up | down | status');
+else fail('usage: stack.js up | down [kafka|s3] | status');

@@ -10,6 +10,7 @@ import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { createKafka } from '../../kafka/client.js';
 import { parseOptions } from '../args.js';
+import { ConfigError } from '../../common/errors.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
 
@@ -52,7 +53,16 @@ async function archiveKafka(
       .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
   );
 
+  const sessionTimeout = Number(process.env['AUDIT_ARCHIVER_SESSION_TIMEOUT_MS'] ?? 30_000);
+  if (!Number.isInteger(sessionTimeout) || sessionTimeout < 6000) {
+    throw new ConfigError(
+      'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+      'must be a whole number of milliseconds, at least 6000',
+    );
+  }
   const archiver = new KafkaArchiver({
+    sessionTimeoutMs: sessionTimeout,
+    batch: settings.batch,
     kafka,
     store: archiveStore(settings, archiveDir),
     topic,
@@ -91,6 +101,7 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
     spoolDir: o.spool ?? settings.spoolDir,
     store: archiveStore(settings, o.archive),
     prefix: settings.prefix,
+    batch: settings.batch,
     logger,
   });
   let stats;

@@ -34,6 +34,8 @@ export interface KafkaArchiverOptions {
   codec?: ContainerCodec;
   /** See PartitionArchiver. @defaultValue 100000 */
   dedupWindow?: number;
+  /** Consumer session timeout: how soon a crashed member's partitions move. @defaultValue 30000 */
+  sessionTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -69,6 +71,7 @@ export class KafkaArchiver {
       kafka: options.kafka,
       groupId: options.groupId ?? 'audit-archiver',
       topic: this.o.topic,
+      sessionTimeoutMs: options.sessionTimeoutMs,
       logger: this.logger,
       // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
       onAssigned: () => {

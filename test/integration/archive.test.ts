@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { META } from '../../consumers/archiver/archive-object.js';
+import { S3Store } from '../../consumers/object-store/s3-store.js';
+import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { tempDir } from '../helpers.js';
+import { brokers, createTopics, MAIN, ROOT, s3Settings } from './stack.js';
+
+const PREFIX = 'events';
+
+async function testBucket(t: TestContext): Promise<{ bucket: string; store: S3Store }> {
+  const s = s3Settings();
+  const s3 = new S3Client({
+    endpoint: s.endpoint,
+    region: s.region,
+    forcePathStyle: true,
+    credentials: s.credentials,
+  });
+  const bucket = `it-${randomBytes(5).toString('hex')}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const store = new S3Store({ ...s, bucket });
+  t.after(async () => {
+    for (;;) {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      if ((page.Contents ?? []).length === 0) break;
+      for (const object of page.Contents ?? [])
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+    store.close();
+  });
+  return { bucket, store };
+}
+
+function pipelineEnv(
+  topic: string,
+  bucket: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const s = s3Settings();
+  return {
+    ...process.env,
+    AUDIT_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: brokers(),
+    AUDIT_TOPIC: topic,
+    AUDIT_ARCHIVE_STORE: 's3',
+    AUDIT_ARCHIVE_PREFIX: PREFIX,
+    S3_ENDPOINT: s.endpoint,
+    S3_BUCKET: bucket,
+    AWS_REGION: s.region,
+    AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
+    AUDIT_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
+    AUDIT_LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** NDJSON files of events with known ids: `producers` files of `each` events over `packages` packages. */
+function eventFiles(
+  dir: string,
+  producers: number,
+  each: number,
+  packages: number,
+): { files: string[]; ids: Set<string> } {
+  const files: string[] = [];
+  const ids = new Set<string>();
+  for (let p = 0; p < producers; p++) {
+    const lines: string[] = [];
+    for (let i = 0; i < each; i++) {
+      const id = `0190b6a2-${String(p).padStart(4, '0')}-7000-8000-${String(i).padStart(12, '0')}`;
+      ids.add(id);
+      lines.push(
+        JSON.stringify({
+          id,
+          event_type: 'PackageInstall',
+          package_name: `pkg-${i % packages}`,
+          package_version: `2.${p}.${i}`,
+          user: `installer-${p}`,
+          details: { producer: String(p), seq: String(i) },
+          source: `host-${p}`,
+        }),
+      );
+    }
+    const file = join(dir, `events-${p}.ndjson`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    files.push(file);
+  }
+  return { files, ids };
+}
+
+interface ArchiveContents {
+  events: AuditEventRecord[];
+  objects: number;
+  bytes: number;
+}
+
+/** Every partition's objects in offset order: ranges must be contiguous from 0 and never overlap. */
+async function readPartitions(
+  store: S3Store,
+  topic: string,
+  partitions: number,
+): Promise<ArchiveContents> {
+  const events: AuditEventRecord[] = [];
+  let objects = 0;
+  let bytes = 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    let expectedFirst = 0;
+    for (const ref of await archivedObjects(store, PREFIX, topic, partition)) {
+      assert.equal(
+        ref.firstOffset,
+        expectedFirst,
+        `partition ${partition}: ${ref.key} starts where the previous ended`,
+      );
+      const content = await store.get(ref.key);
+      const meta = decodeContainerHeader(content).header.metadata;
+      assert.equal(meta[META.lastOffset], String(ref.lastOffset));
+      events.push(...readContainerRecords<AuditEventRecord>(content, auditEventSchemas()));
+      expectedFirst = ref.lastOffset + 1;
+      objects++;
+      bytes += content.length;
+    }
+  }
+  return { events, objects, bytes };
+}
+
+function assertOrderPerPackage(events: AuditEventRecord[]): void {
+  const last = new Map<string, number>();
+  for (const event of events) {
+    const stream = `${event.details['producer']}/${event.package_name}`;
+    const seq = Number(event.details['seq']);
+    assert.ok(seq > (last.get(stream) ?? -1), `${stream}: ${seq} after ${last.get(stream)}`);
+    last.set(stream, seq);
+  }
+}
+
+test('100,000 events from four producers, the archiver killed with SIGKILL 10 times: every event archived exactly once, in order', async (t) => {
+  const partitions = 6;
+  const { topic } = await createTopics(t, partitions);
+  const { bucket, store } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 4, 25_000, 40);
+  // a producer that resends 2,000 events it had sent already (new offsets, same ids)
+  const resend = join(dir, 'resend.ndjson');
+  writeFileSync(
+    resend,
+    spawnSync('head', ['-n', '2000', files[0] as string], { encoding: 'utf8' }).stdout,
+  );
+
+  const env = pipelineEnv(topic, bucket, { AUDIT_BATCH_MAX_EVENTS: '2000' });
+  const producing = Promise.all(
+    [...files, resend].map((file, p) =>
+      cli(['produce', '--from', file], { ...env, AUDIT_SPOOL_DIR: join(dir, `spool-${p}`) }),
+    ),
+  );
+
+  let kills = 0;
+  let producersDone = false;
+  void producing.then(() => (producersDone = true));
+  while (kills < 10) {
+    const archiver: ChildProcess = spawn(process.execPath, [MAIN, 'archive'], {
+      env,
+      stdio: 'ignore',
+    });
+    await sleep(1500 + Math.floor(Math.random() * 3000));
+    archiver.kill('SIGKILL');
+    await new Promise((resolve) => archiver.once('exit', resolve));
+    kills++;
+  }
+  for (const result of await producing) assert.equal(result.code, 0, result.stderr);
+  assert.ok(producersDone);
+
+  const final = await cli(['archive', '--once'], env);
+  assert.equal(final.code, 0, final.stderr);
+
+  const archive = await readPartitions(store, topic, partitions);
+  assert.equal(archive.events.length, ids.size, 'every event once: no loss, no duplicate');
+  assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
+  assertOrderPerPackage(archive.events);
+
+  const jsonBytes = archive.events.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
+  t.diagnostic(
+    `${kills} kills; ${archive.objects} objects; ${(archive.bytes / archive.events.length).toFixed(1)} bytes per event in the archive ` +
+      `against ${(jsonBytes / archive.events.length).toFixed(1)} as JSON (${((100 * archive.bytes) / jsonBytes).toFixed(1)}%)`,
+  );
+
+  // Apache Avro for Python reads the objects fetched with awscli, with the right count
+  const fetched = join(dir, 'fetched');
+  const s = s3Settings();
+  const aws = spawnSync(
+    '/usr/bin/aws',
+    [
+      's3',
+      'cp',
+      '--recursive',
+      '--quiet',
+      `s3://${bucket}/${PREFIX}/`,
+      fetched,
+      '--endpoint-url',
+      s.endpoint,
+    ],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
+        AWS_DEFAULT_REGION: s.region,
+      },
+    },
+  );
+  assert.equal(aws.status, 0, aws.stderr);
+  const python = spawnSync(
+    '/usr/bin/python3',
+    [join(ROOT, 'test/interop/count_container_records.py'), fetched],
+    { encoding: 'utf8' },
+  );
+  assert.equal(python.status, 0, python.stderr);
+  assert.equal(
+    python.stdout.trim(),
+    `${archive.objects} objects ${ids.size} records ${ids.size} distinct ids`,
+  );
+});
+
+function stack(...args: string[]): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist/scripts/stack.js'), ...args], {
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+}
+
+test('the S3 server stopped for 20 seconds mid-run: the archiver waits and retries, nothing lost, no duplicate', async (t) => {
+  const partitions = 3;
+  const { topic } = await createTopics(t, partitions);
+  const { bucket, store } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 2, 10_000, 20);
+  const env = pipelineEnv(topic, bucket, {
+    AUDIT_BATCH_MAX_EVENTS: '1000',
+    AUDIT_LOG_LEVEL: 'warn',
+  });
+
+  const archiver = spawn(process.execPath, [MAIN, 'archive'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let archiverLog = '';
+  archiver.stderr.on('data', (d: Buffer) => (archiverLog += d.toString()));
+  const exited = new Promise<number | null>((resolve) => archiver.once('exit', resolve));
+
+  assert.equal(
+    (
+      await cli(['produce', '--from', files[0] as string], {
+        ...env,
+        AUDIT_SPOOL_DIR: join(dir, 'spool-0'),
+      })
+    ).code,
+    0,
+  );
+  const deadline = Date.now() + 60_000;
+  while ((await archivedObjects(store, PREFIX, topic, 0)).length === 0) {
+    assert.ok(Date.now() < deadline, 'the archiver writes objects');
+    await sleep(250);
+  }
+
+  stack('down', 's3');
+  const outageStarted = Date.now();
+  try {
+    // installers go on while the archive is unreachable
+    assert.equal(
+      (
+        await cli(['produce', '--from', files[1] as string], {
+          ...env,
+          AUDIT_SPOOL_DIR: join(dir, 'spool-1'),
+        })
+      ).code,
+      0,
+    );
+    await sleep(Math.max(0, 20_000 - (Date.now() - outageStarted)));
+  } finally {
+    stack('up');
+  }
+
+  await sleep(3000);
+  archiver.kill('SIGTERM');
+  assert.equal(await exited, 0, archiverLog);
+  assert.match(archiverLog, /object store unavailable, retrying/);
+  const final = await cli(['archive', '--once'], env);
+  assert.equal(final.code, 0, final.stderr);
+
+  const archive = await readPartitions(store, topic, partitions);
+  assert.equal(archive.events.length, ids.size);
+  assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
+  assertOrderPerPackage(archive.events);
+});

@@ -21,6 +21,9 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_BATCH_MAX_EVENTS',
   'AUDIT_BATCH_MAX_BYTES',
   'AUDIT_BATCH_MAX_AGE_MS',
+  'AUDIT_SIGNING_KEY_FILE',
+  'AUDIT_VERIFY_KEY_FILE',
+  'AUDIT_DIGEST_INTERVAL_MS',
   'AUDIT_LOG_LEVEL',
   'AUDIT_SOURCE',
   'AUDIT_TOPIC',
@@ -81,6 +84,12 @@ export interface CliSettings {
   s3: S3StoreOptions | undefined;
   /** Batch rotation of the archiver; defaults where unset. */
   batch: Partial<BatchPolicy>;
+  /** Ed25519 private key (PEM file) that signs digests; none: no digests. */
+  signingKeyFile: string | undefined;
+  /** Ed25519 public key (PEM file) that `verify` checks digests with. */
+  verifyKeyFile: string | undefined;
+  /** @defaultValue 3600000 */
+  digestIntervalMs: number;
   prefix: string;
   source: string | undefined;
   topics: TopicSettings;
@@ -123,6 +132,9 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     archiveStore,
     s3: archiveStore === 's3' ? s3Settings(env) : undefined,
     batch: batchSettings(env),
+    signingKeyFile: nonEmpty(env, 'AUDIT_SIGNING_KEY_FILE'),
+    verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
+    digestIntervalMs: digestInterval(env),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
     topics: topicSettingsFromEnv(env),
@@ -201,4 +213,16 @@ function batchSettings(env: NodeJS.ProcessEnv): Partial<BatchPolicy> {
   if (maxBytes !== undefined) batch.maxBytes = maxBytes;
   if (maxAgeMs !== undefined) batch.maxAgeMs = maxAgeMs;
   return batch;
+}
+
+function digestInterval(env: NodeJS.ProcessEnv): number {
+  const value = env['AUDIT_DIGEST_INTERVAL_MS'];
+  if (value === undefined || value === '') return 3_600_000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1000)
+    throw new ConfigError(
+      'AUDIT_DIGEST_INTERVAL_MS',
+      `must be a whole number of at least 1000, got "${value}"`,
+    );
+  return n;
 }

@@ -14,6 +14,8 @@ import { emitCommand } from './commands/emit.js';
 import { exportCommand } from './commands/export.js';
 import { produceCommand } from './commands/produce.js';
 import { topicsCommand } from './commands/topics.js';
+import { keysCommand } from './commands/keys.js';
+import { verifyCommand } from './commands/verify.js';
 import {
   ARCHIVE_HELP,
   DEMO_HELP,
@@ -22,6 +24,8 @@ import {
   MAIN_HELP,
   PRODUCE_HELP,
   TOPICS_HELP,
+  KEYS_HELP,
+  VERIFY_HELP,
 } from './usage.js';
 
 const COMMANDS = {
@@ -31,6 +35,8 @@ const COMMANDS = {
   emit: { help: EMIT_HELP, run: emitCommand },
   produce: { help: PRODUCE_HELP, run: produceCommand },
   topics: { help: TOPICS_HELP, run: topicsCommand },
+  keys: { help: KEYS_HELP, run: keysCommand },
+  verify: { help: VERIFY_HELP, run: verifyCommand },
 } as const;
 
 function isCommand(name: string): name is keyof typeof COMMANDS {

@@ -10,6 +10,8 @@ Commands:
   archive   move events from the local spool into the archive
   export    render archived events as JSON, NDJSON or CSV
   topics    create the Kafka topics (topics ensure) and report drift
+  keys      make an Ed25519 key pair for signing digests (keys generate)
+  verify    check digests and objects; name every object modified, missing or reordered
 
 Options:
   -h, --help     show help (also: audit-trail <command> --help)
@@ -109,4 +111,21 @@ Creates the events, dead-letter and alerts topics that are missing, with setting
 fit for an audit log (AUDIT_TOPIC_PARTITIONS, AUDIT_TOPIC_REPLICATION,
 AUDIT_TOPIC_MIN_INSYNC, AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed:
 differences are reported as drift and the exit code is then 3.
+`;
+
+export const KEYS_HELP = `Usage: audit-trail keys generate --out DIR [--force]
+
+Writes a new Ed25519 key pair: DIR/audit-signing.key (private, mode 600; give it to
+the archiver as AUDIT_SIGNING_KEY_FILE) and DIR/audit-signing.pub (public; give it to
+verify as AUDIT_VERIFY_KEY_FILE).
+`;
+
+export const VERIFY_HELP = `Usage: audit-trail verify [--from ISO] [--to ISO] [--archive DIR] [--config FILE]
+
+Checks the archive (AUDIT_ARCHIVE_STORE): every digest's signature with
+AUDIT_VERIFY_KEY_FILE and its link to the previous digest, the SHA-256 of every object
+a digest lists, offset continuity and the hash chain between objects. Prints a report
+naming each object that is modified, missing, reordered or not covered by a valid
+digest, and exits with 1 if there is any. Objects newer than the last digest are
+reported as pending. --from and --to limit the digests checked by their interval.
 `;

@@ -11,7 +11,9 @@
  * stack runs is harmless. `down` stops what `up` started.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { downKafka, kafkaStatus, upKafka } from './stack/kafka.js';
 import { downS3, s3Status, upS3 } from './stack/s3proxy.js';
 import { ENV_FILE, fail, fetchJars, previousEnv, run, say, STACK } from './stack/shared.js';
@@ -38,12 +40,29 @@ function ensureDebianTools(): void {
   run('apt-get', ['install', '-y', '-qq', ...missing]);
 }
 
+/** A development key pair for signing digests, so that the stack's archive can be verified. */
+function ensureDevKeys(): Record<string, string> {
+  const dir = join(STACK, 'keys');
+  const privatePath = join(dir, 'audit-signing.key');
+  const publicPath = join(dir, 'audit-signing.pub');
+  if (!existsSync(privatePath)) {
+    mkdirSync(dir, { recursive: true });
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }));
+    say(`development signing keys in ${dir}`);
+  }
+  return { AUDIT_SIGNING_KEY_FILE: privatePath, AUDIT_VERIFY_KEY_FILE: publicPath };
+}
+
 async function up(): Promise<void> {
   mkdirSync(STACK, { recursive: true });
   ensureDebianTools();
   fetchJars();
   const previous = previousEnv();
-  const settings = { ...(await upKafka(previous)), ...(await upS3(previous)) };
+  const settings = { ...(await upKafka(previous)), ...(await upS3(previous)), ...ensureDevKeys() };
   writeFileSync(
     ENV_FILE,
     [

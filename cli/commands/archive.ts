@@ -13,6 +13,7 @@ import { parseOptions } from '../args.js';
 import { ConfigError } from '../../common/errors.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
+import { signingKey } from '../keys.js';
 
 export const ARCHIVER_GROUP = 'audit-archiver';
 
@@ -63,6 +64,8 @@ async function archiveKafka(
   const archiver = new KafkaArchiver({
     sessionTimeoutMs: sessionTimeout,
     batch: settings.batch,
+    signingKey: signingKey(settings),
+    digestIntervalMs: settings.digestIntervalMs,
     kafka,
     store: archiveStore(settings, archiveDir),
     topic,
@@ -102,6 +105,8 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
     store: archiveStore(settings, o.archive),
     prefix: settings.prefix,
     batch: settings.batch,
+    signingKey: signingKey(settings),
+    digestIntervalMs: settings.digestIntervalMs,
     logger,
   });
   let stats;

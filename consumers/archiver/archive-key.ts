@@ -53,3 +53,10 @@ export function parseArchiveKey(key: string): ParsedArchiveKey | undefined {
     lastOffset: Number(last),
   };
 }
+
+/** An archived object as its key describes it. */
+export interface ArchivedObjectRef {
+  key: string;
+  firstOffset: number;
+  lastOffset: number;
+}

@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isAuditError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
@@ -17,6 +18,7 @@ import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { GroupConsumer } from '../runtime/group-consumer.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
+import { PartitionDigester } from './digester.js';
 import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
 import { storeDeadLetters } from './spool-archiver.js';
 
@@ -36,6 +38,10 @@ export interface KafkaArchiverOptions {
   dedupWindow?: number;
   /** Consumer session timeout: how soon a crashed member's partitions move. @defaultValue 30000 */
   sessionTimeoutMs?: number;
+  /** Ed25519 key that signs the digests; no digests without it. */
+  signingKey?: KeyObject | undefined;
+  /** Length of a digest interval. @defaultValue 3600000 (one hour) */
+  digestIntervalMs?: number | undefined;
   logger?: Logger;
 }
 
@@ -134,9 +140,12 @@ export class KafkaArchiver {
       });
     }
     await this.consumer.stop();
-    // batches fetched before the pause took effect
+    // batches fetched before the pause took effect; then the digest interval closes
     for (const [partition, state] of this.partitions) {
-      await this.serialised(partition, async () => this.written(await state.archiver.flush()));
+      await this.serialised(partition, async () => {
+        this.written(await state.archiver.flush());
+        await state.archiver.closeDigests();
+      });
     }
     this.updateCounts();
     return this.stats;
@@ -168,6 +177,17 @@ export class KafkaArchiver {
         codec: this.o.codec ?? 'deflate',
         dedupWindow: this.o.dedupWindow,
         deadLetter: storeDeadLetters(this.o.store, this.o.prefix, this.o.topic, partition),
+        digester:
+          this.o.signingKey === undefined
+            ? undefined
+            : new PartitionDigester({
+                store: this.o.store,
+                prefix: this.o.prefix,
+                topic: this.o.topic,
+                partition,
+                signingKey: this.o.signingKey,
+                intervalMs: this.o.digestIntervalMs,
+              }),
         retryWrite: (write) => this.withStoreRetry(write),
       });
       state = { archiver, queue: Promise.resolve(), seen: -1 };

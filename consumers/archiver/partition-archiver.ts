@@ -17,9 +17,12 @@ import {
 } from '../../schemas/single-object.js';
 import { validateRecord } from '../../producer/validate.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { archiveKeyFor, parseArchiveKey } from './archive-key.js';
+import { archiveKeyFor, type ArchivedObjectRef, parseArchiveKey } from './archive-key.js';
+
+export type { ArchivedObjectRef } from './archive-key.js';
 import { buildArchiveObject, CHAIN_START } from './archive-object.js';
 import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
+import type { PartitionDigester } from './digester.js';
 
 /** A record as a transport delivers it: Kafka's, or the local spool's. */
 export interface SourceRecord {
@@ -57,6 +60,8 @@ export interface PartitionArchiverOptions {
    * @defaultValue 100000
    */
   dedupWindow?: number;
+  /** Writes signed digests of the objects; none when absent. */
+  digester?: PartitionDigester | undefined;
   /** Wraps each write to the store, e.g. to retry while the store is unavailable. */
   retryWrite?: <T>(write: () => Promise<T>) => Promise<T>;
   /** Clock, injectable for tests. */
@@ -70,12 +75,6 @@ interface Batch {
   lastOffset: number;
   firstRecordTime: number;
   openedAt: number;
-}
-
-export interface ArchivedObjectRef {
-  key: string;
-  firstOffset: number;
-  lastOffset: number;
 }
 
 /** The archived objects of one partition, in offset order. */
@@ -95,7 +94,9 @@ export async function archivedObjects(
 }
 
 export class PartitionArchiver {
-  private readonly o: Required<PartitionArchiverOptions>;
+  private readonly o: Required<Omit<PartitionArchiverOptions, 'digester'>> & {
+    digester: PartitionDigester | undefined;
+  };
   private batch: Batch | undefined;
   private prevSha256 = CHAIN_START;
   private next = 0;
@@ -108,7 +109,13 @@ export class PartitionArchiver {
   accepted = 0;
 
   constructor(options: PartitionArchiverOptions) {
-    this.o = { now: Date.now, dedupWindow: 100_000, retryWrite: (write) => write(), ...options };
+    this.o = {
+      ...options,
+      now: options.now ?? Date.now,
+      dedupWindow: options.dedupWindow ?? 100_000,
+      retryWrite: options.retryWrite ?? ((write) => write()),
+      digester: options.digester,
+    };
   }
 
   private remember(id: string): void {
@@ -151,6 +158,8 @@ export class PartitionArchiver {
       }
       for (const ids of idsNewestFirst.reverse()) for (const id of ids) this.remember(id);
     }
+    const digester = this.o.digester;
+    if (digester !== undefined) await this.o.retryWrite(() => digester.resume(objects));
     this.resumed = true;
     return this.next;
   }
@@ -203,11 +212,19 @@ export class PartitionArchiver {
     return reason === undefined || reason === 'age' ? undefined : this.write(reason);
   }
 
-  /** Writes the open batch if it has grown old. */
+  /** Writes the open batch if it has grown old, and the digests of intervals that have ended. */
   async writeIfDue(): Promise<WrittenObject | undefined> {
+    const digester = this.o.digester;
+    if (digester !== undefined) await this.o.retryWrite(() => digester.emitDue());
     if (this.batch === undefined) return undefined;
     const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
     return reason === undefined ? undefined : this.write(reason);
+  }
+
+  /** Ends the current digest interval now (a clean stop); the open batch must be flushed first. */
+  async closeDigests(): Promise<void> {
+    const digester = this.o.digester;
+    if (digester !== undefined) await this.o.retryWrite(() => digester.close());
   }
 
   /** Writes the open batch now, whatever its size. */
@@ -264,6 +281,15 @@ export class PartitionArchiver {
       firstRecordTime: batch.firstRecordTime,
     });
     await this.o.retryWrite(() => this.o.store.put(key, object.bytes));
+    const digester = this.o.digester;
+    if (digester !== undefined) {
+      await this.o.retryWrite(() => digester.emitDue()); // intervals that ended before this object
+      digester.record(
+        { key, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset },
+        object.sha256,
+        batch.bodies.length,
+      );
+    }
     this.prevSha256 = object.sha256;
     this.next = batch.lastOffset + 1;
     this.batch = undefined;

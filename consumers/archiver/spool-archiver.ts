@@ -4,12 +4,14 @@
  * released once every record in them is archived.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ContainerCodec } from '../../schemas/container.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { SpoolReader } from '../../producer/spool/spool-reader.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
+import { PartitionDigester } from './digester.js';
 import {
   type DeadLetterHandler,
   PartitionArchiver,
@@ -34,6 +36,10 @@ export interface SpoolArchiverOptions {
   pollMs?: number;
   /** Records read from the spool per step. @defaultValue 5000 */
   readRecords?: number;
+  /** Ed25519 key that signs the digests; no digests without it. */
+  signingKey?: KeyObject | undefined;
+  /** Length of a digest interval. @defaultValue 3600000 (one hour) */
+  digestIntervalMs?: number | undefined;
   logger?: Logger;
   schemas?: SchemaSet;
 }
@@ -77,6 +83,17 @@ export class SpoolArchiver {
       prefix,
       topic: LOCAL_TOPIC,
       partition: LOCAL_PARTITION,
+      digester:
+        options.signingKey === undefined
+          ? undefined
+          : new PartitionDigester({
+              store: options.store,
+              prefix,
+              topic: LOCAL_TOPIC,
+              partition: LOCAL_PARTITION,
+              signingKey: options.signingKey,
+              intervalMs: options.digestIntervalMs,
+            }),
       schemas: options.schemas ?? auditEventSchemas(),
       policy: batchPolicy(options.batch),
       codec: options.codec ?? 'deflate',
@@ -95,6 +112,7 @@ export class SpoolArchiver {
   async drain(): Promise<ArchiveStats> {
     while ((await this.step()) > 0);
     await this.written(await this.archiver.flush());
+    await this.archiver.closeDigests();
     await this.releaseSpool();
     return this.stats;
   }
@@ -113,6 +131,7 @@ export class SpoolArchiver {
 
   private async drainOpenBatch(): Promise<ArchiveStats> {
     await this.written(await this.archiver.flush());
+    await this.archiver.closeDigests();
     await this.releaseSpool();
     return this.stats;
   }

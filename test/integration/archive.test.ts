@@ -19,7 +19,8 @@ import { decodeContainerHeader, readContainerRecords } from '../../schemas/conta
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { tempDir } from '../helpers.js';
-import { brokers, createTopics, MAIN, ROOT, s3Settings } from './stack.js';
+import { brokers, createTopics, MAIN, ROOT, s3Settings, STACK_ENV } from './stack.js';
+import { readConfigFile } from '../../cli/config.js';
 
 const PREFIX = 'events';
 
@@ -67,6 +68,9 @@ function pipelineEnv(
     AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
     AUDIT_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
+    // the development key pair of the local stack signs the digests and verifies them
+    AUDIT_SIGNING_KEY_FILE: readConfigFile(STACK_ENV)['AUDIT_SIGNING_KEY_FILE'],
+    AUDIT_VERIFY_KEY_FILE: readConfigFile(STACK_ENV)['AUDIT_VERIFY_KEY_FILE'],
     AUDIT_LOG_LEVEL: 'error',
     ...extra,
   };
@@ -205,6 +209,10 @@ test('100,000 events from four producers, the archiver killed with SIGKILL 10 ti
 
   const archive = await readPartitions(store, topic, partitions);
   assert.equal(archive.events.length, ids.size, 'every event once: no loss, no duplicate');
+  const verified = await cli(['verify'], env);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /OK: no object modified, missing, reordered or uncovered/);
+  assert.doesNotMatch(verified.stdout, /pending/, 'the final clean stop closed every interval');
   assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
   assertOrderPerPackage(archive.events);
 

@@ -24,6 +24,7 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_SIGNING_KEY_FILE',
   'AUDIT_VERIFY_KEY_FILE',
   'AUDIT_DIGEST_INTERVAL_MS',
+  'AUDIT_ENCRYPTION_KEY_FILE',
   'AUDIT_LOG_LEVEL',
   'AUDIT_SOURCE',
   'AUDIT_TOPIC',
@@ -90,6 +91,8 @@ export interface CliSettings {
   verifyKeyFile: string | undefined;
   /** @defaultValue 3600000 */
   digestIntervalMs: number;
+  /** File holding the AES-256 key (hex or base64) for client-side encryption of archive objects. */
+  encryptionKeyFile: string | undefined;
   prefix: string;
   source: string | undefined;
   topics: TopicSettings;
@@ -135,6 +138,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     signingKeyFile: nonEmpty(env, 'AUDIT_SIGNING_KEY_FILE'),
     verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
     digestIntervalMs: digestInterval(env),
+    encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
     topics: topicSettingsFromEnv(env),

@@ -6,6 +6,7 @@
  * archiver has not closed their interval yet.
  */
 import { createHash, type KeyObject } from 'node:crypto';
+import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { META, CHAIN_START } from './archive-object.js';
@@ -204,7 +205,9 @@ export async function verifyArchive(
       try {
         bytes = await store.get(object.key);
       } catch (error) {
-        problem('unreadable', object.key, (error as Error).message);
+        const altered =
+          error instanceof StorageError && error.code === AuditErrorCode.ArchiveCorrupt;
+        problem(altered ? 'modified' : 'unreadable', object.key, (error as Error).message);
         continue;
       }
       if (object.firstOffset > expectedFirst) {

@@ -92,6 +92,13 @@ export class S3Store implements ObjectStore {
     } catch (error) {
       if (error instanceof StorageError) throw error;
       const name = (error as Error).name;
+      if (name === 'NoSuchBucket') {
+        throw new StorageError(
+          AuditErrorCode.Io,
+          `bucket ${this.options.bucket} does not exist (${this.description})`,
+          { cause: error },
+        );
+      }
       if (name === 'NoSuchKey' || statusOf(error) === 404) {
         throw new StorageError(AuditErrorCode.NotFound, `no object ${key} in ${this.description}`, {
           cause: error,

@@ -31,6 +31,14 @@ function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
+/** True when every partition holds, archived or in its open batch, everything up to its end at start. */
+async function allAccounted(archiver: KafkaArchiver, ends: Map<number, number>): Promise<boolean> {
+  for (const [partition, high] of ends) {
+    if ((await archiver.accountedThrough(partition)) < high - 1) return false;
+  }
+  return true;
+}
+
 async function archiveKafka(
   settings: CliSettings,
   once: boolean,
@@ -76,11 +84,7 @@ async function archiveKafka(
   const { signal, dispose } = untilSignal();
   await archiver.start();
   while (!signal.aborted) {
-    if (once) {
-      const positions = archiver.positions();
-      if ([...pending].every(([partition, high]) => (positions.get(partition) ?? -1) >= high - 1))
-        break;
-    }
+    if (once && (await allAccounted(archiver, pending))) break;
     await sleep(200, undefined, { signal }).catch(() => undefined);
   }
   dispose();

@@ -51,6 +51,14 @@ export interface KafkaArchiveStats {
   duplicatesDropped: number;
 }
 
+interface PartitionState {
+  archiver: PartitionArchiver;
+  /** Resolves once the partition has been resumed from the archive. */
+  ready: Promise<void>;
+  /** Serialises work on the partition (batches, aged writes, stop). */
+  queue: Promise<unknown>;
+}
+
 export class KafkaArchiver {
   readonly stats: KafkaArchiveStats = { events: 0, objects: 0, duplicatesDropped: 0 };
   private readonly o: KafkaArchiverOptions & { topic: string; prefix: string };
@@ -58,10 +66,7 @@ export class KafkaArchiver {
   private readonly policy: BatchPolicy;
   private readonly consumer: GroupConsumer;
   /** The partitions this member holds, each with its archiver and a queue that serialises work on it. */
-  private partitions = new Map<
-    number,
-    { archiver: PartitionArchiver; queue: Promise<unknown>; seen: number }
-  >();
+  private partitions = new Map<number, PartitionState>();
   private ageTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -97,7 +102,6 @@ export class KafkaArchiver {
             this.written(written);
             if (++handled % 1000 === 0) await context.heartbeat();
           }
-          partition.seen = Math.max(partition.seen, context.lastOffset);
           this.updateCounts();
           const below = partition.archiver.archivedBelow;
           return below > 0 ? below - 1 : undefined;
@@ -157,14 +161,18 @@ export class KafkaArchiver {
     this.stats.duplicatesDropped = all.reduce((sum, a) => sum + a.duplicatesDropped, 0);
   }
 
-  /** Highest offset read so far per partition (for `--once`). */
-  positions(): Map<number, number> {
-    return new Map([...this.partitions].map(([partition, state]) => [partition, state.seen]));
+  /**
+   * The highest offset of a partition that is archived or in its open batch
+   * (written at the latest by `stop()`), read from the archive when this member
+   * has not handled the partition since its last assignment. For `--once`,
+   * which runs as the only member of the group.
+   */
+  async accountedThrough(partition: number): Promise<number> {
+    const state = await this.partitionState(partition);
+    return this.serialised(partition, () => Promise.resolve(state.archiver.accountedThrough));
   }
 
-  private async partitionState(
-    partition: number,
-  ): Promise<{ archiver: PartitionArchiver; queue: Promise<unknown>; seen: number }> {
+  private async partitionState(partition: number): Promise<PartitionState> {
     let state = this.partitions.get(partition);
     if (state === undefined) {
       const archiver = new PartitionArchiver({
@@ -190,11 +198,14 @@ export class KafkaArchiver {
               }),
         retryWrite: (write) => this.withStoreRetry(write),
       });
-      state = { archiver, queue: Promise.resolve(), seen: -1 };
+      const ready = this.withStoreRetry(() => archiver.resume()).then((next) =>
+        this.logger.info({ partition, next }, 'partition resumed from the archive'),
+      );
+      // set before the first await, so that concurrent callers share one resume
+      state = { archiver, ready, queue: ready };
       this.partitions.set(partition, state);
-      const next = await this.withStoreRetry(() => archiver.resume());
-      this.logger.info({ partition, next }, 'partition resumed from the archive');
     }
+    await state.ready;
     return state;
   }
 

@@ -164,6 +164,11 @@ export class PartitionArchiver {
     return this.next;
   }
 
+  /** The highest offset archived or taken into the open batch; -1 when none. */
+  get accountedThrough(): number {
+    return this.batch === undefined ? this.next - 1 : this.batch.lastOffset;
+  }
+
   /** Everything below this offset is durably archived (or dead-lettered): safe to commit. */
   get archivedBelow(): number {
     return this.batch === undefined ? this.next : this.batch.firstOffset;

@@ -1,53 +1,29 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
 import { META } from '../../consumers/archiver/archive-object.js';
-import { S3Store } from '../../consumers/object-store/s3-store.js';
+import type { S3Store } from '../../consumers/object-store/s3-store.js';
 import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { tempDir } from '../helpers.js';
-import { brokers, createTopics, MAIN, ROOT, s3Settings, STACK_ENV } from './stack.js';
+import {
+  brokers,
+  createTopics,
+  MAIN,
+  ROOT,
+  runCli,
+  s3Settings,
+  STACK_ENV,
+  testBucket,
+} from './stack.js';
 import { readConfigFile } from '../../cli/config.js';
 
 const PREFIX = 'events';
-
-async function testBucket(t: TestContext): Promise<{ bucket: string; store: S3Store }> {
-  const s = s3Settings();
-  const s3 = new S3Client({
-    endpoint: s.endpoint,
-    region: s.region,
-    forcePathStyle: true,
-    credentials: s.credentials,
-  });
-  const bucket = `it-${randomBytes(5).toString('hex')}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const store = new S3Store({ ...s, bucket });
-  t.after(async () => {
-    for (;;) {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-      if ((page.Contents ?? []).length === 0) break;
-      for (const object of page.Contents ?? [])
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-    s3.destroy();
-    store.close();
-  });
-  return { bucket, store };
-}
 
 function pipelineEnv(
   topic: string,
@@ -76,19 +52,7 @@ function pipelineEnv(
   };
 }
 
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 /** NDJSON files of events with known ids: `producers` files of `each` events over `packages` packages. */
 function eventFiles(

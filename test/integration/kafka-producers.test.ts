@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers.js';
-import { brokers, consumeEvents, createTopics, MAIN } from './stack.js';
+import { brokers, consumeEvents, createTopics, runCli } from './stack.js';
 
 const PRODUCERS = 4;
 const PER_PRODUCER = 25_000;
 const PACKAGES = 40;
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test(`${PRODUCERS} producer processes publish ${PER_PRODUCER} events each; a consumer group reads every id once, per-package order kept`, async (t) => {
   const { topic } = await createTopics(t, 6);

@@ -1,49 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { AuditErrorCode } from '../../common/errors.js';
 import { S3Store } from '../../consumers/object-store/s3-store.js';
 import { objectStoreConformance } from '../consumers/object-store.conformance.js';
-import { s3Settings } from './stack.js';
-
-function client(): S3Client {
-  const s = s3Settings();
-  return new S3Client({
-    endpoint: s.endpoint,
-    region: s.region,
-    forcePathStyle: true,
-    credentials: s.credentials,
-  });
-}
+import { s3Settings, testBucket } from './stack.js';
 
 /** A bucket of the test's own, emptied and removed after it. */
 async function bucketStore(
   t: TestContext,
   extra: Partial<ConstructorParameters<typeof S3Store>[0]> = {},
 ): Promise<S3Store> {
-  const s3 = client();
-  const bucket = `it-${randomBytes(5).toString('hex')}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const store = new S3Store({ ...s3Settings(), bucket, ...extra });
-  t.after(async () => {
-    for (;;) {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-      if ((page.Contents ?? []).length === 0) break;
-      for (const object of page.Contents ?? [])
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-    s3.destroy();
-    store.close();
-  });
-  return store;
+  return (await testBucket(t, extra)).store;
 }
 
 objectStoreConformance('S3Store on S3Proxy', (t) => bucketStore(t));

@@ -2,11 +2,20 @@
  * Access to the local stack started by scripts/stack.ts (npm test starts it
  * before the tests). Every test gets topics of its own, deleted after it.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import kafkajs, { type Kafka } from 'kafkajs';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { S3Store } from '../../consumers/object-store/s3-store.js';
 import { readConfigFile } from '../../cli/config.js';
 import { silentLogger } from '../../common/logger.js';
 import { GroupConsumer, type ConsumedEvent } from '../../consumers/runtime/group-consumer.js';
@@ -113,4 +122,60 @@ export function s3Settings(): S3TestSettings {
       secretAccessKey: need('AWS_SECRET_ACCESS_KEY'),
     },
   };
+}
+
+/** A bucket of the test's own with an S3Store on it, emptied and removed after the test. */
+export async function testBucket(
+  t: TestContext,
+  extra: Partial<ConstructorParameters<typeof S3Store>[0]> = {},
+): Promise<{ bucket: string; store: S3Store }> {
+  const s = s3Settings();
+  const s3 = new S3Client({
+    endpoint: s.endpoint,
+    region: s.region,
+    forcePathStyle: true,
+    credentials: s.credentials,
+  });
+  const bucket = `it-${randomBytes(5).toString('hex')}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const store = new S3Store({ ...s, bucket, ...extra });
+  t.after(async () => {
+    for (;;) {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      if ((page.Contents ?? []).length === 0) break;
+      for (const object of page.Contents ?? [])
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+    store.close();
+  });
+  return { bucket, store };
+}
+
+/**
+ * Runs the command line with `env`; resolves with its exit code and output. A
+ * run longer than `timeoutMs` is killed, so that a hang fails the test instead
+ * of stalling the suite.
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 240_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeoutMs} ms)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

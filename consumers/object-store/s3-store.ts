@@ -127,6 +127,8 @@ export class S3Store implements ObjectStore {
         o.objectLock === undefined
           ? undefined
           : new Date(Date.now() + o.objectLock.days * 86_400_000),
+      // S3 requires an integrity checksum on puts with Object Lock parameters
+      ChecksumAlgorithm: o.objectLock === undefined ? undefined : 'SHA256',
     };
   }
 

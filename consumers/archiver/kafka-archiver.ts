@@ -67,6 +67,9 @@ export class KafkaArchiver {
   private readonly consumer: GroupConsumer;
   /** The partitions this member holds, each with its archiver and a queue that serialises work on it. */
   private partitions = new Map<number, PartitionState>();
+  /** Partitions of the current assignment, also those without a batch since: they get digests too. */
+  private assigned: number[] = [];
+  private agedRunning = false;
   private ageTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -85,8 +88,9 @@ export class KafkaArchiver {
       sessionTimeoutMs: options.sessionTimeoutMs,
       logger: this.logger,
       // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
-      onAssigned: () => {
+      onAssigned: (assigned) => {
         this.partitions = new Map();
+        this.assigned = assigned.filter((a) => a.topic === this.o.topic).map((a) => a.partition);
         return Promise.resolve();
       },
       handler: async (events, context) => {
@@ -144,8 +148,10 @@ export class KafkaArchiver {
       });
     }
     await this.consumer.stop();
-    // batches fetched before the pause took effect; then the digest interval closes
-    for (const [partition, state] of this.partitions) {
+    // batches fetched before the pause took effect; then the digest interval closes, on
+    // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
+    for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
+      const state = await this.partitionState(partition);
       await this.serialised(partition, async () => {
         this.written(await state.archiver.flush());
         await state.archiver.closeDigests();
@@ -218,8 +224,20 @@ export class KafkaArchiver {
   }
 
   private async writeAgedBatches(): Promise<void> {
-    for (const [partition, state] of this.partitions) {
+    if (this.agedRunning) return; // the previous round still waits, e.g. on the store
+    this.agedRunning = true;
+    try {
+      await this.writeAgedBatchesOnce();
+    } finally {
+      this.agedRunning = false;
+    }
+  }
+
+  private async writeAgedBatchesOnce(): Promise<void> {
+    for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
       if (this.stopping) return;
+      const state = await this.partitionState(partition).catch(() => undefined);
+      if (state === undefined) continue;
       await this.serialised(partition, async () =>
         this.written(await state.archiver.writeIfDue()),
       ).catch((error: Error) =>

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers.js';
 import { brokers, consumeEvents, createTopics, runCli } from './stack.js';
+import { eventFiles } from './event-files.js';
 
 const PRODUCERS = 4;
 const PER_PRODUCER = 25_000;
@@ -12,25 +12,7 @@ const PACKAGES = 40;
 test(`${PRODUCERS} producer processes publish ${PER_PRODUCER} events each; a consumer group reads every id once, per-package order kept`, async (t) => {
   const { topic } = await createTopics(t, 6);
   const dir = await tempDir(t);
-  const files: string[] = [];
-  for (let p = 0; p < PRODUCERS; p++) {
-    const lines: string[] = [];
-    for (let i = 0; i < PER_PRODUCER; i++) {
-      lines.push(
-        JSON.stringify({
-          event_type: i % 5 === 0 ? 'IntegrityCheck' : 'PackageInstall',
-          package_name: `pkg-${i % PACKAGES}`,
-          package_version: `1.0.${i}`,
-          user: `installer-${p}`,
-          details: { producer: String(p), seq: String(i) },
-          source: `host-${p}`,
-        }),
-      );
-    }
-    const file = join(dir, `events-${p}.ndjson`);
-    writeFileSync(file, lines.join('\n') + '\n');
-    files.push(file);
-  }
+  const { files, ids } = eventFiles(dir, PRODUCERS, PER_PRODUCER, PACKAGES);
 
   const started = Date.now();
   const results = await Promise.all(
@@ -53,11 +35,7 @@ test(`${PRODUCERS} producer processes publish ${PER_PRODUCER} events each; a con
 
   const events = await consumeEvents(topic, PRODUCERS * PER_PRODUCER, 120_000);
   assert.equal(events.length, PRODUCERS * PER_PRODUCER);
-  assert.equal(
-    new Set(events.map((e) => e.event.id)).size,
-    PRODUCERS * PER_PRODUCER,
-    'every id once',
-  );
+  assert.deepEqual(new Set(events.map((e) => e.event.id)), ids, 'every id once');
 
   // per package (and producer), events arrive in the order they were added
   const lastSeq = new Map<string, number>();

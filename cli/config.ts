@@ -91,6 +91,8 @@ export interface CliSettings {
   verifyKeyFile: string | undefined;
   /** @defaultValue 3600000 */
   digestIntervalMs: number;
+  /** Consumer session timeout of the archiver. @defaultValue 30000 */
+  archiverSessionTimeoutMs: number;
   /** File holding the AES-256 key (hex or base64) for client-side encryption of archive objects. */
   encryptionKeyFile: string | undefined;
   prefix: string;
@@ -138,6 +140,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     signingKeyFile: nonEmpty(env, 'AUDIT_SIGNING_KEY_FILE'),
     verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
     digestIntervalMs: digestInterval(env),
+    archiverSessionTimeoutMs: archiverSessionTimeout(env),
     encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
@@ -228,5 +231,18 @@ function digestInterval(env: NodeJS.ProcessEnv): number {
       'AUDIT_DIGEST_INTERVAL_MS',
       `must be a whole number of at least 1000, got "${value}"`,
     );
+  return n;
+}
+
+function archiverSessionTimeout(env: NodeJS.ProcessEnv): number {
+  const value = env['AUDIT_ARCHIVER_SESSION_TIMEOUT_MS'];
+  if (value === undefined || value === '') return 30_000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 6000) {
+    throw new ConfigError(
+      'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+      `must be a whole number of milliseconds, at least 6000, got "${value}"`,
+    );
+  }
   return n;
 }

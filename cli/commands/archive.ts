@@ -10,7 +10,6 @@ import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { createKafka } from '../../kafka/client.js';
 import { parseOptions } from '../args.js';
-import { ConfigError } from '../../common/errors.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
@@ -62,15 +61,8 @@ async function archiveKafka(
       .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
   );
 
-  const sessionTimeout = Number(process.env['AUDIT_ARCHIVER_SESSION_TIMEOUT_MS'] ?? 30_000);
-  if (!Number.isInteger(sessionTimeout) || sessionTimeout < 6000) {
-    throw new ConfigError(
-      'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
-      'must be a whole number of milliseconds, at least 6000',
-    );
-  }
   const archiver = new KafkaArchiver({
-    sessionTimeoutMs: sessionTimeout,
+    sessionTimeoutMs: settings.archiverSessionTimeoutMs,
     batch: settings.batch,
     signingKey: signingKey(settings),
     digestIntervalMs: settings.digestIntervalMs,

@@ -8,7 +8,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import { DEFAULT_PREFIX, SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import { exportToFile } from '../../consumers/exporter/write-export.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
@@ -17,8 +17,6 @@ import { AUDIT_EVENT_TYPES } from '../../producer/event-type.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { parseOptions, positiveInt } from '../args.js';
 import { InstallerSimulation } from '../simulator.js';
-
-const PREFIX = 'events';
 
 async function* counted(
   records: AsyncIterable<AuditEventRecord>,
@@ -64,7 +62,13 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
   const started = process.hrtime.bigint();
   const store = new LocalDirStore(archiveDir);
   const trail = new AuditTrail({ spoolDir, retainInMemory: false });
-  const archiver = new SpoolArchiver({ spoolDir, store, prefix: PREFIX, logger, pollMs: 20 });
+  const archiver = new SpoolArchiver({
+    spoolDir,
+    store,
+    prefix: DEFAULT_PREFIX,
+    logger,
+    pollMs: 20,
+  });
   const stopArchiver = new AbortController();
   const archiving = archiver.run(stopArchiver.signal);
 
@@ -88,8 +92,12 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
   const jsonPath = join(out, 'audit-trail.json');
   const csvPath = join(out, 'audit-trail.csv');
   const readBack = new Map<string, number>();
-  await exportToFile(jsonPath, 'json', counted(readArchive(store, { prefix: PREFIX }), readBack));
-  await exportToFile(csvPath, 'csv', readArchive(store, { prefix: PREFIX }));
+  await exportToFile(
+    jsonPath,
+    'json',
+    counted(readArchive(store, { prefix: DEFAULT_PREFIX }), readBack),
+  );
+  await exportToFile(csvPath, 'csv', readArchive(store, { prefix: DEFAULT_PREFIX }));
   const exportedIn = seconds(exportStarted);
 
   const archivedTotal = [...readBack.values()].reduce((a, b) => a + b, 0);

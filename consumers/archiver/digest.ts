@@ -143,25 +143,24 @@ export function decodeDigest(key: string, bytes: Buffer): Digest {
   }
 }
 
-/** An Ed25519 private key from PEM text; the error names the setting. */
-export function loadSigningKey(setting: string, pem: string): KeyObject {
+function ed25519Key(setting: string, pem: string, kind: 'private' | 'public'): KeyObject {
   try {
-    const key = createPrivateKey(pem);
-    if (key.asymmetricKeyType !== 'ed25519')
+    const key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') {
       throw new Error(`it is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ed25519`);
+    }
     return key;
   } catch (error) {
-    throw new ConfigError(setting, `is not an Ed25519 private key: ${(error as Error).message}`);
+    throw new ConfigError(setting, `is not an Ed25519 ${kind} key: ${(error as Error).message}`);
   }
 }
 
+/** An Ed25519 private key from PEM text; the error names the setting. */
+export function loadSigningKey(setting: string, pem: string): KeyObject {
+  return ed25519Key(setting, pem, 'private');
+}
+
+/** An Ed25519 public key from PEM text; the error names the setting. */
 export function loadVerifyKey(setting: string, pem: string): KeyObject {
-  try {
-    const key = createPublicKey(pem);
-    if (key.asymmetricKeyType !== 'ed25519')
-      throw new Error(`it is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ed25519`);
-    return key;
-  } catch (error) {
-    throw new ConfigError(setting, `is not an Ed25519 public key: ${(error as Error).message}`);
-  }
+  return ed25519Key(setting, pem, 'public');
 }

@@ -29,6 +29,7 @@ import { Spool, type SpoolOptions } from './spool/spool.js';
 import { SpoolReader, type SpoolRecord } from './spool/spool-reader.js';
 import { listSegments } from './spool/segments.js';
 import type { EventTransport } from './transport.js';
+import { kafkaKeyFor } from './kafka-key.js';
 
 export const HEADER_EVENT_TYPE = 'event_type';
 export const HEADER_SCHEMA_FINGERPRINT = 'schema_fingerprint';
@@ -285,7 +286,7 @@ export class KafkaTransport implements EventTransport {
   private message(record: SpoolRecord): Message {
     const event = decodeSingleObject<AuditEventRecord>(this.schemas, record.value);
     return {
-      key: event.package_name,
+      key: kafkaKeyFor(event),
       value: record.value,
       timestamp: String(record.appendTime),
       headers: {

@@ -1,0 +1,87 @@
+/**
+ * The whole pipeline against the local stack: the environment of a CLI run
+ * (Kafka transport, S3 archive, the stack's signing keys) and a reader that
+ * checks an archive's partitions as verify would and returns their events.
+ */
+import assert from 'node:assert/strict';
+import { readConfigFile } from '../../cli/config.js';
+import { META } from '../../consumers/archiver/archive-object.js';
+import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import type { ObjectStore } from '../../consumers/object-store/object-store.js';
+import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { brokers, s3Settings, STACK_ENV } from './stack.js';
+
+export const PREFIX = 'events';
+
+/** The environment of a CLI run on `topic` with its archive in `bucket`. */
+export function pipelineEnv(
+  topic: string,
+  bucket: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const s = s3Settings();
+  const stackEnv = readConfigFile(STACK_ENV);
+  return {
+    ...process.env,
+    AUDIT_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: brokers(),
+    AUDIT_TOPIC: topic,
+    AUDIT_ARCHIVE_STORE: 's3',
+    AUDIT_ARCHIVE_PREFIX: PREFIX,
+    S3_ENDPOINT: s.endpoint,
+    S3_BUCKET: bucket,
+    AWS_REGION: s.region,
+    AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
+    AUDIT_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
+    // the development key pair of the local stack signs the digests and verifies them
+    AUDIT_SIGNING_KEY_FILE: stackEnv['AUDIT_SIGNING_KEY_FILE'],
+    AUDIT_VERIFY_KEY_FILE: stackEnv['AUDIT_VERIFY_KEY_FILE'],
+    AUDIT_LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
+export interface ArchiveContents {
+  events: AuditEventRecord[];
+  objects: number;
+  bytes: number;
+}
+
+/** Every partition's objects in offset order: ranges must be contiguous from 0 and never overlap. */
+export async function readPartitions(
+  store: ObjectStore,
+  topic: string,
+  partitions: number,
+): Promise<ArchiveContents> {
+  const events: AuditEventRecord[] = [];
+  let objects = 0;
+  let bytes = 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    let expectedFirst = 0;
+    for (const ref of await archivedObjects(store, PREFIX, topic, partition)) {
+      assert.equal(
+        ref.firstOffset,
+        expectedFirst,
+        `partition ${partition}: ${ref.key} starts where the previous ended`,
+      );
+      const content = await store.get(ref.key);
+      const meta = decodeContainerHeader(content).header.metadata;
+      assert.equal(meta[META.lastOffset], String(ref.lastOffset));
+      events.push(...readContainerRecords<AuditEventRecord>(content, auditEventSchemas()));
+      expectedFirst = ref.lastOffset + 1;
+      objects++;
+      bytes += content.length;
+    }
+  }
+  return { events, objects, bytes };
+}
+
+/** Ids that occur more than once, with their counts. */
+export function duplicateIds(events: readonly AuditEventRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const event of events) counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+  return new Map([...counts].filter(([, n]) => n > 1));
+}

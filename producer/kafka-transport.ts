@@ -82,7 +82,11 @@ export class KafkaTransport implements EventTransport {
   readonly topic: string;
   private readonly spool: Spool;
   private readonly reader: SpoolReader;
-  private readonly producer: Producer;
+  private readonly kafka: Kafka;
+  /** The current producer session; replaced after a failed send (see `resetProducer`). */
+  private producer: Producer;
+  /** Producer sessions started anew after a failed send. */
+  producerRestarts = 0;
   private readonly logger: Logger;
   private readonly schemas: SchemaSet;
   private readonly checkpointPath: string;
@@ -121,13 +125,8 @@ export class KafkaTransport implements EventTransport {
     this.reader = new SpoolReader(options.spoolDir);
     this.checkpointPath = join(options.spoolDir, 'SHIPPED');
     this.shipped = this.readCheckpoint();
-    this.producer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // murmur2 on the key, as the Java client does: one package, one partition
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-    });
+    this.kafka = options.kafka;
+    this.producer = this.newProducer();
     this.loop = this.shipLoop();
   }
 
@@ -238,6 +237,7 @@ export class KafkaTransport implements EventTransport {
       } catch (error) {
         failures++;
         this.lastError = error;
+        await this.resetProducer(error);
         const delay = backoffDelay(failures, { initialMs: 200, maxMs: 5000, factor: 2 });
         if (failures === 1 || failures % 20 === 0) {
           this.logger.warn(
@@ -281,6 +281,46 @@ export class KafkaTransport implements EventTransport {
       waiter.resolve();
       return false;
     });
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2 on the key, as the Java client does: one package, one partition
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    });
+  }
+
+  /**
+   * After a failed send the idempotent producer's session (producer id and
+   * per-partition sequence numbers) may no longer match the broker's: a request
+   * that timed out may have been appended after all, and kafkajs then keeps
+   * failing with OUT_OF_ORDER_SEQUENCE_NUMBER (or UNKNOWN_PRODUCER_ID) on every
+   * retry. So the next attempt starts a new session, with a new producer id,
+   * and sends again from the checkpoint. What the broker had appended from the
+   * old session is on the topic twice, on the same partition (every event has
+   * a key), and the archiver drops the second copy by its event id.
+   */
+  private async resetProducer(cause: unknown): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    if (this.connected) {
+      this.connected = false;
+      this.producerRestarts++;
+      this.logger.info(
+        { topic: this.topic, err: (cause as Error).message, restarts: this.producerRestarts },
+        'starting a new Kafka producer session after a failed send',
+      );
+    }
+    // a broker that does not answer must not hold the shipper: the old session is dropped either way
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      old.disconnect().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000))),
+    ]);
+    clearTimeout(timer);
   }
 
   private message(record: SpoolRecord): Message {

@@ -4,16 +4,20 @@
  * Maven Central, started on 127.0.0.1.
  *
  *   node dist/scripts/stack.js up | down [kafka|s3] | status
+ *   node dist/scripts/stack.js cluster up | down | status
  *
  * `up` fetches the jars once (cached in .cache/stack), starts what is not
  * running, waits until each answers, creates the topics and the bucket, and
  * writes the connection settings to .stack/env. Running it again while the
- * stack runs is harmless. `down` stops what `up` started.
+ * stack runs is harmless. `down` stops what `up` started. `cluster` runs a
+ * three-node Kafka cluster beside it, for replication and failover tests
+ * (scripts/stack/cluster.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterStatus, downCluster, upCluster } from './stack/cluster.js';
 import { downKafka, kafkaStatus, upKafka } from './stack/kafka.js';
 import { downS3, s3Status, upS3 } from './stack/s3proxy.js';
 import { ENV_FILE, fail, fetchJars, previousEnv, run, say, STACK } from './stack/shared.js';
@@ -100,8 +104,23 @@ function status(): void {
   process.exitCode = kafka === undefined || s3 === undefined ? 3 : 0;
 }
 
+async function cluster(action: string | undefined): Promise<void> {
+  if (action === 'up') {
+    fetchJars();
+    await upCluster();
+  } else if (action === 'down') await downCluster();
+  else if (action === 'status') {
+    const pids = clusterStatus();
+    pids.forEach((pid, i) =>
+      say(`cluster node ${i + 1}: ${pid === undefined ? 'stopped' : `running, pid ${pid}`}`),
+    );
+    process.exitCode = pids.every((pid) => pid !== undefined) ? 0 : 3;
+  } else fail('usage: stack.js cluster up | down | status');
+}
+
 const command = process.argv[2];
 if (command === 'up') await up();
+else if (command === 'cluster') await cluster(process.argv[3]);
 else if (command === 'down') await down(process.argv[3]);
 else if (command === 'status') status();
-else fail('usage: stack.js up | down [kafka|s3] | status');
+else fail('usage: stack.js up | down [kafka|s3] | status | cluster up|down|status');

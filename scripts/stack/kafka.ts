@@ -137,13 +137,18 @@ function kafkaConfig(
       '',
     ].join('\n'),
   );
+  writeLog4j2(join(KAFKA_DIR, 'log4j2.properties'), join(KAFKA_DIR, 'logs', 'server.log'));
+}
+
+/** A log4j2 configuration that writes the server's log to `logFile`. */
+export function writeLog4j2(path: string, logFile: string): void {
   writeFileSync(
-    join(KAFKA_DIR, 'log4j2.properties'),
+    path,
     [
       'status = warn',
       'appender.file.type = File',
       'appender.file.name = FILE',
-      `appender.file.fileName = ${join(KAFKA_DIR, 'logs', 'server.log')}`,
+      `appender.file.fileName = ${logFile}`,
       'appender.file.layout.type = PatternLayout',
       'appender.file.layout.pattern = [%d] %p %m (%c)%n',
       'rootLogger.level = INFO',
@@ -153,14 +158,12 @@ function kafkaConfig(
   );
 }
 
-function java(args: string[]): string[] {
-  return [
-    '-cp',
-    `${KAFKA_LIB}/*`,
-    `-Dlog4j2.configurationFile=${join(KAFKA_DIR, 'log4j2.properties')}`,
-    ...args,
-  ];
+/** The java arguments that run a Kafka class with the stack's jars and a log4j2 file. */
+export function kafkaJava(args: string[], log4j2 = join(KAFKA_DIR, 'log4j2.properties')): string[] {
+  return ['-cp', `${KAFKA_LIB}/*`, `-Dlog4j2.configurationFile=${log4j2}`, ...args];
 }
+
+const java = (args: string[]): string[] => kafkaJava(args);
 
 async function waitForKafka(brokers: string, timeoutMs: number): Promise<void> {
   const kafka = new kafkajs.Kafka({

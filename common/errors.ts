@@ -37,6 +37,11 @@ export const AuditErrorCode = {
   Timeout: 'TIMEOUT',
   /** A server (Kafka broker, object store) could not be reached or refused the request. */
   Unavailable: 'UNAVAILABLE',
+  /**
+   * This writer lost the partition it writes: another member claimed the same
+   * batch start with a different range first. Nothing was written.
+   */
+  Fenced: 'FENCED',
   /** The in-memory view of the trail was turned off by configuration. */
   NotRetained: 'NOT_RETAINED',
 } as const;

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isAuditError } from '../../common/errors.js';
+import { AuditErrorCode, isAuditError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/retry.js';
 import type { ContainerCodec } from '../../schemas/container.js';
@@ -69,6 +69,8 @@ export class KafkaArchiver {
   private partitions = new Map<number, PartitionState>();
   /** Partitions of the current assignment, also those without a batch since: they get digests too. */
   private assigned: number[] = [];
+  /** Partitions of the current assignment on which another writer won a claim. */
+  private fenced = new Set<number>();
   private agedRunning = false;
   private ageTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -90,10 +92,12 @@ export class KafkaArchiver {
       // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
       onAssigned: (assigned) => {
         this.partitions = new Map();
+        this.fenced = new Set();
         this.assigned = assigned.filter((a) => a.topic === this.o.topic).map((a) => a.partition);
         return Promise.resolve();
       },
       handler: async (events, context) => {
+        if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
         const partition = await this.partitionState(context.partition);
         return this.serialised(context.partition, async () => {
           let handled = 0;
@@ -109,7 +113,7 @@ export class KafkaArchiver {
           this.updateCounts();
           const below = partition.archiver.archivedBelow;
           return below > 0 ? below - 1 : undefined;
-        });
+        }).catch((error: unknown) => this.droppedIfFenced(context.partition, partition, error));
       },
     });
   }
@@ -133,7 +137,11 @@ export class KafkaArchiver {
     this.stopping = true;
     clearInterval(this.ageTimer);
     this.consumer.pause();
-    for (const [partition, state] of this.partitions) {
+    // a member whose session lapsed (paused, cut off) writes nothing: its partitions may be another's now
+    const holds = this.consumer.holdsAssignment();
+    if (!holds)
+      this.logger.warn('stopping without writing: the group has not confirmed this member');
+    for (const [partition, state] of holds ? this.partitions : []) {
       await this.serialised(partition, async () => {
         this.written(await state.archiver.flush());
         // commit what the archive now holds, so that the next start does not read it again
@@ -145,17 +153,19 @@ export class KafkaArchiver {
               'final commit failed; the archive still decides',
             ),
           );
-      });
+      }).catch((error: unknown) => this.droppedIfFenced(partition, state, error));
     }
     await this.consumer.stop();
     // batches fetched before the pause took effect; then the digest interval closes, on
     // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
-    for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
+    const finals = holds ? new Set([...this.assigned, ...this.partitions.keys()]) : [];
+    for (const partition of finals) {
+      if (this.fenced.has(partition)) continue; // another writer holds it
       const state = await this.partitionState(partition);
       await this.serialised(partition, async () => {
         this.written(await state.archiver.flush());
         await state.archiver.closeDigests();
-      });
+      }).catch((error: unknown) => this.droppedIfFenced(partition, state, error));
     }
     this.updateCounts();
     return this.stats;
@@ -235,15 +245,29 @@ export class KafkaArchiver {
 
   private async writeAgedBatchesOnce(): Promise<void> {
     for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
-      if (this.stopping) return;
+      // a member that was paused past its session may have lost its partitions: write nothing until it knows
+      if (this.stopping || !this.consumer.holdsAssignment()) return;
       const state = await this.partitionState(partition).catch(() => undefined);
       if (state === undefined) continue;
-      await this.serialised(partition, async () =>
-        this.written(await state.archiver.writeIfDue()),
-      ).catch((error: Error) =>
-        this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
-      );
+      await this.serialised(partition, async () => this.written(await state.archiver.writeIfDue()))
+        .catch((error: unknown) => this.droppedIfFenced(partition, state, error))
+        .catch((error: Error) =>
+          this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
+        );
     }
+  }
+
+  /**
+   * A FENCED write means another writer claimed the batch first: this member
+   * forgets the partition (its open batch is not committed) and, if it still
+   * holds it, resumes from the archive at its next batch.
+   */
+  private droppedIfFenced(partition: number, state: PartitionState, error: unknown): undefined {
+    if (!isAuditError(error) || error.code !== AuditErrorCode.Fenced) throw error;
+    if (this.partitions.get(partition) === state) this.partitions.delete(partition);
+    this.fenced.add(partition);
+    this.logger.warn({ partition, err: error.message }, 'fenced: partition state dropped');
+    return undefined;
   }
 
   private written(object: WrittenObject | undefined): void {

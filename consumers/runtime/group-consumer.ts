@@ -99,6 +99,8 @@ export class GroupConsumer {
   private readonly schemas: SchemaSet;
   private stopping: Promise<void> | undefined;
   private removeSignalHandlers: (() => void) | undefined;
+  /** When the coordinator last confirmed this member (join or heartbeat); 0 while rebalancing. */
+  private confirmedAt = 0;
 
   constructor(options: GroupConsumerOptions) {
     this.options = options;
@@ -124,6 +126,10 @@ export class GroupConsumer {
   async start(): Promise<void> {
     await this.dlqProducer.connect();
     await this.consumer.connect();
+    const { GROUP_JOIN, HEARTBEAT, REBALANCING } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, () => (this.confirmedAt = Date.now()));
+    this.consumer.on(HEARTBEAT, () => (this.confirmedAt = Date.now()));
+    this.consumer.on(REBALANCING, () => (this.confirmedAt = 0));
     if (this.options.onAssigned !== undefined) {
       const onAssigned = this.options.onAssigned;
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
@@ -174,6 +180,17 @@ export class GroupConsumer {
         await payload.heartbeat();
       },
     });
+  }
+
+  /**
+   * Whether this member may still hold its assignment: the coordinator
+   * confirmed it (join or heartbeat) within the session timeout and no
+   * rebalance is under way. False after a pause (SIGSTOP, GC, frozen VM) longer
+   * than the session, until the member has joined again. A hint that avoids
+   * stale writes; the claims in the store are what fences them.
+   */
+  holdsAssignment(): boolean {
+    return Date.now() - this.confirmedAt < (this.options.sessionTimeoutMs ?? 30_000);
   }
 
   /** Fetches no more records; the batch being handled finishes. */

@@ -15,11 +15,17 @@ import { silentLogger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/retry.js';
 import type { ContainerCodec } from '../../schemas/container.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
-import { GroupConsumer } from '../runtime/group-consumer.js';
+import {
+  type BatchContext,
+  type BatchProgress,
+  type ConsumedEvent,
+  type DeadLetteredRecord,
+  GroupConsumer,
+} from '../runtime/group-consumer.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';
-import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
+import { PartitionArchiver, type SourceRecord, type WrittenObject } from './partition-archiver.js';
 import { storeDeadLetters } from './spool-archiver.js';
 
 export interface KafkaArchiverOptions {
@@ -96,25 +102,48 @@ export class KafkaArchiver {
         this.assigned = assigned.filter((a) => a.topic === this.o.topic).map((a) => a.partition);
         return Promise.resolve();
       },
-      handler: async (events, context) => {
-        if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
-        const partition = await this.partitionState(context.partition);
-        return this.serialised(context.partition, async () => {
-          let handled = 0;
-          for (const event of events) {
-            const written = await partition.archiver.add({
-              offset: event.offset,
-              timestamp: event.timestamp,
-              value: event.value,
-            });
-            this.written(written);
-            if (++handled % 1000 === 0) await context.heartbeat();
-          }
-          this.updateCounts();
-          const below = partition.archiver.archivedBelow;
-          return below > 0 ? below - 1 : undefined;
-        }).catch((error: unknown) => this.droppedIfFenced(context.partition, partition, error));
-      },
+      // what is archived or in an open batch is not handed over (nor dead-lettered) again
+      resumeAt: async (partition) =>
+        (await this.partitionState(partition)).archiver.accountedThrough + 1,
+      handler: (events, context) => this.handleBatch(events, context),
+    });
+  }
+
+  /**
+   * Takes a fetched batch into the partition's open batch, events and dead
+   * letters in offset order, writing objects as batches fill. Fetching goes on
+   * after everything taken; only what is in written objects is committed.
+   */
+  private async handleBatch(
+    events: ConsumedEvent[],
+    context: BatchContext,
+  ): Promise<BatchProgress | undefined> {
+    if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
+    const partition = context.partition;
+    const state = await this.partitionState(partition);
+    return this.serialised(partition, async () => {
+      const records: (SourceRecord | DeadLetteredRecord)[] = [
+        ...events.map((e) => ({ offset: e.offset, timestamp: e.timestamp, value: e.value })),
+        ...context.deadLettered,
+      ].sort((a, b) => a.offset - b.offset);
+      let handled = 0;
+      for (const record of records) {
+        this.written(
+          await ('value' in record
+            ? state.archiver.add(record)
+            : state.archiver.addDeadLettered(record)),
+        );
+        if (++handled % 1000 === 0) await context.heartbeat();
+      }
+      this.updateCounts();
+      const below = state.archiver.archivedBelow;
+      return { done: below > 0 ? below - 1 : undefined, taken: context.lastOffset };
+    }).catch(async (error: unknown) => {
+      this.droppedIfFenced(partition, state, error);
+      // fetching goes on where the archive, read again, ends
+      const fresh = await this.partitionState(partition);
+      this.consumer.seek(partition, fresh.archiver.accountedThrough + 1);
+      return undefined;
     });
   }
 

@@ -38,7 +38,11 @@ export interface WrittenObject {
   sha256: string;
   firstOffset: number;
   lastOffset: number;
+  /** Events in the object. */
   count: number;
+  /** Records of its range dropped as duplicates, and dead letters in its range. */
+  duplicates: number;
+  deadLetters: number;
   reason: RotateReason | 'flush' | 'claim';
 }
 
@@ -72,6 +76,9 @@ export interface PartitionArchiverOptions {
 interface Batch {
   bodies: Buffer[];
   bytes: number;
+  /** Records of the range dropped as duplicates, and those that went to the dead letters. */
+  duplicates: number;
+  deadLetters: number;
   firstOffset: number;
   lastOffset: number;
   firstRecordTime: number;
@@ -197,30 +204,57 @@ export class PartitionArchiver {
    * handler; its offset stays inside the batch's range, so offsets stay contiguous.
    */
   async add(record: SourceRecord): Promise<WrittenObject | undefined> {
+    if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
+    let body: Buffer | undefined;
+    let outcome: 'event' | 'duplicate' | 'deadLetter' = 'event';
+    try {
+      const decoded = this.decode(record.value);
+      if (this.recentIds.has(decoded.id)) outcome = 'duplicate';
+      else {
+        body = decoded.body;
+        this.remember(decoded.id);
+      }
+    } catch (error) {
+      if (!(error instanceof AuditError)) throw error;
+      await this.o.deadLetter(record, error);
+      outcome = 'deadLetter';
+    }
+    return this.take(record, body, outcome);
+  }
+
+  /**
+   * Takes the offset of a record that was dead-lettered before it reached this
+   * archiver (Kafka's dead-letter topic) into the batch's range, so that
+   * offsets stay contiguous and the record counts as handled.
+   */
+  async addDeadLettered(record: {
+    offset: number;
+    timestamp: number;
+  }): Promise<WrittenObject | undefined> {
+    if (record.offset < this.expectedOffset()) return undefined;
+    return this.take(record, undefined, 'deadLetter');
+  }
+
+  private expectedOffset(): number {
     if (!this.resumed)
       throw new AuditError(
         AuditErrorCode.Closed,
         'PartitionArchiver.resume() must be called first',
       );
     if (this.fenced !== undefined) throw this.fenced;
-    const expected = this.batch === undefined ? this.next : this.batch.lastOffset + 1;
-    if (record.offset < expected) return undefined; // already archived, e.g. redelivered after a restart
-    let body: Buffer | undefined;
-    try {
-      const decoded = this.decode(record.value);
-      if (this.recentIds.has(decoded.id)) this.duplicatesDropped++;
-      else {
-        body = decoded.body;
-        this.remember(decoded.id);
-        this.accepted++;
-      }
-    } catch (error) {
-      if (!(error instanceof AuditError)) throw error;
-      await this.o.deadLetter(record, error);
-    }
+    return this.batch === undefined ? this.next : this.batch.lastOffset + 1;
+  }
+
+  private async take(
+    record: { offset: number; timestamp: number },
+    body: Buffer | undefined,
+    outcome: 'event' | 'duplicate' | 'deadLetter',
+  ): Promise<WrittenObject | undefined> {
     this.batch ??= {
       bodies: [],
       bytes: 0,
+      duplicates: 0,
+      deadLetters: 0,
       firstOffset: this.next,
       lastOffset: record.offset,
       firstRecordTime: record.timestamp,
@@ -229,7 +263,13 @@ export class PartitionArchiver {
     if (body !== undefined) {
       this.batch.bodies.push(body);
       this.batch.bytes += body.length;
+      this.accepted++;
     }
+    if (outcome === 'duplicate') {
+      this.batch.duplicates++;
+      this.duplicatesDropped++;
+    }
+    if (outcome === 'deadLetter') this.batch.deadLetters++;
     this.batch.lastOffset = record.offset;
     if (this.claimed !== undefined)
       return record.offset >= this.claimed.last_offset ? this.write('claim') : undefined;
@@ -341,6 +381,8 @@ export class PartitionArchiver {
       firstOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
       count: batch.bodies.length,
+      duplicates: batch.duplicates,
+      deadLetters: batch.deadLetters,
       reason,
     };
   }

@@ -10,7 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AuditErrorCode, isAuditError } from '../../common/errors.js';
+import {
+  AuditError,
+  AuditErrorCode,
+  isAuditError,
+  isConfigurationFault,
+} from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/retry.js';
 import type { ContainerCodec } from '../../schemas/container.js';
@@ -80,6 +85,17 @@ export class KafkaArchiver {
   private agedRunning = false;
   private ageTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Aborted when stopping: wakes retry waits at once. */
+  private readonly stopController = new AbortController();
+  private failWith: (error: AuditError) => void = () => undefined;
+  /**
+   * Resolves with the first fault no retry can heal (a missing bucket, refused
+   * credentials, a Kafka consumer that crashed for good); the process should
+   * stop and report it. Never rejects.
+   */
+  readonly failed: Promise<AuditError> = new Promise((resolve) => (this.failWith = resolve));
+  /** The fault `failed` resolved with, if any. */
+  failure: AuditError | undefined;
 
   constructor(options: KafkaArchiverOptions) {
     this.o = {
@@ -95,6 +111,17 @@ export class KafkaArchiver {
       topic: this.o.topic,
       sessionTimeoutMs: options.sessionTimeoutMs,
       logger: this.logger,
+      onCrash: (error, restart) => {
+        if (isConfigurationFault(error)) this.fail(error);
+        else if (!restart)
+          this.fail(
+            new AuditError(
+              AuditErrorCode.Unavailable,
+              `the Kafka consumer of ${this.o.topic} stopped: ${error.message}`,
+              { cause: error },
+            ),
+          );
+      },
       // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
       onAssigned: (assigned) => {
         this.partitions = new Map();
@@ -147,7 +174,17 @@ export class KafkaArchiver {
     });
   }
 
+  /**
+   * Checks the store (a missing bucket or refused credentials fail here at
+   * once; an unreachable store is retried until it answers or `stop()`), then
+   * joins the group.
+   */
   async start(): Promise<void> {
+    await this.withStoreRetry(async () => {
+      for await (const key of this.o.store.list(`${this.o.prefix}/`)) return key;
+      return undefined;
+    });
+    if (this.stopping) return;
     await this.consumer.start();
     this.ageTimer = setInterval(
       () => void this.writeAgedBatches(),
@@ -163,7 +200,7 @@ export class KafkaArchiver {
    * archive.
    */
   async stop(): Promise<KafkaArchiveStats> {
-    this.stopping = true;
+    this.requestStop();
     clearInterval(this.ageTimer);
     this.consumer.pause();
     // a member whose session lapsed (paused, cut off) writes nothing: its partitions may be another's now
@@ -308,18 +345,43 @@ export class KafkaArchiver {
     );
   }
 
-  /** Retries retriable store failures with backoff for as long as the archiver runs. */
+  /**
+   * Stops retrying: store operations under way give up after a few quick
+   * attempts, so that `stop()` ends even with the store gone. `stop()` calls it.
+   */
+  requestStop(): void {
+    this.stopping = true;
+    this.stopController.abort();
+  }
+
+  private fail(error: AuditError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    // the caller reports it (the command line in one coded line); the log only notes when
+    this.logger.info({ code: error.code, err: error.message }, 'archiver cannot go on');
+    this.failWith(error);
+  }
+
+  /**
+   * Retries retriable store failures with backoff for as long as the archiver
+   * runs (a few quick attempts once it stops). A configuration fault (missing
+   * bucket, refused credentials) fails the archiver at once.
+   */
   private async withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await operation();
       } catch (error) {
-        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt > 3)) throw error;
+        if (isConfigurationFault(error)) this.fail(error);
+        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt >= 3))
+          throw error;
         const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5000, factor: 2 });
         if (attempt === 1 || attempt % 10 === 0) {
           this.logger.warn({ attempt, err: error.message }, 'object store unavailable, retrying');
         }
-        await sleep(delay);
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(
+          () => undefined,
+        );
       }
     }
   }

@@ -43,6 +43,15 @@ export interface S3StoreOptions {
 
 const PART_SIZE = 8 * 1024 * 1024;
 
+/** S3 error names that mean the credentials or the request's rights are refused. */
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+]);
+
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
@@ -95,8 +104,16 @@ export class S3Store implements ObjectStore {
       const name = (error as Error).name;
       if (name === 'NoSuchBucket') {
         throw new StorageError(
-          AuditErrorCode.Io,
+          AuditErrorCode.NoSuchBucket,
           `bucket ${this.options.bucket} does not exist (${this.description})`,
+          { cause: error },
+        );
+      }
+      if (statusOf(error) === 403 || ACCESS_DENIED.has(name)) {
+        // the message names the key id only as the server echoes it; never the secret
+        throw new StorageError(
+          AuditErrorCode.AccessDenied,
+          `${this.description} refused to ${what} ${key}: ${name} (check the credentials and the bucket policy)`,
           { cause: error },
         );
       }

@@ -104,6 +104,11 @@ export interface GroupConsumerOptions {
    * every fetched record is handled.
    */
   resumeAt?: (partition: number) => Promise<number>;
+  /**
+   * Called when the kafkajs consumer crashed; `restart` false means it will not
+   * start again by itself (a non-retriable error): the process should stop.
+   */
+  onCrash?: (error: Error, restart: boolean) => void;
   /** Called for each partition newly assigned to this member, before its first batch. */
   onAssigned?: (partitions: { topic: string; partition: number }[]) => Promise<void>;
   logger?: Logger;
@@ -163,6 +168,13 @@ export class GroupConsumer {
     });
     this.consumer.on(HEARTBEAT, () => (this.confirmedAt = Date.now()));
     this.consumer.on(REBALANCING, () => (this.confirmedAt = 0));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.logger.error(
+        { err: event.payload.error.message, restart: event.payload.restart },
+        'consumer crashed',
+      );
+      this.options.onCrash?.(event.payload.error, event.payload.restart);
+    });
     if (this.options.onAssigned !== undefined) {
       const onAssigned = this.options.onAssigned;
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {

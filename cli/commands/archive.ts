@@ -105,11 +105,14 @@ async function archiveKafka(
     exitSoon();
     throw fault;
   }
-  process.stdout.write(
-    `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped)\n`,
-  );
+  process.stdout.write(summary(stats));
   exitSoon(); // a kafkajs client that lost its broker may still hold a reconnect timer
   return 0;
+}
+
+/** The same line for both transports: what this run wrote into objects. */
+function summary(stats: KafkaArchiveStats): string {
+  return `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped, ${stats.deadLetters} dead letters)\n`;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
@@ -182,8 +185,6 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
     stats = await archiver.run(signal);
     dispose();
   }
-  process.stdout.write(
-    `archived ${stats.records} events into ${stats.objects} objects (${stats.deadLetters} dead letters)\n`,
-  );
+  process.stdout.write(summary(stats));
   return 0;
 }

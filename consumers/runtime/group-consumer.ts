@@ -17,10 +17,28 @@ import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } 
 import type { Logger } from 'pino';
 import { AuditError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
+import { retry } from '../../common/retry.js';
 import { validateRecord } from '../../producer/validate.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { decodeSingleObject } from '../../schemas/single-object.js';
+
+/** Commit refusals that mean the member's generation is over, not that Kafka failed. */
+const MEMBERSHIP_LOST = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
+
+/** Whether `error`, or what caused it, is one of the refusals in MEMBERSHIP_LOST. */
+function membershipLost(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown } | undefined; e;) {
+    if (e.type !== undefined && MEMBERSHIP_LOST.has(e.type)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
 
 export const DLQ_HEADERS = {
   reason: 'dlq_reason',
@@ -169,11 +187,27 @@ export class GroupConsumer {
     this.consumer.on(HEARTBEAT, () => (this.confirmedAt = Date.now()));
     this.consumer.on(REBALANCING, () => (this.confirmedAt = 0));
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.logger.error(
-        { err: event.payload.error.message, restart: event.payload.restart },
-        'consumer crashed',
-      );
-      this.options.onCrash?.(event.payload.error, event.payload.restart);
+      const { error, restart } = event.payload;
+      if (!restart && this.stopping === undefined && membershipLost(error)) {
+        // kafkajs gives up on a member the group dropped (its batch outlived the session);
+        // joining again is what the Java client does
+        this.logger.warn({ err: error.message }, 'dropped by the group; joining again');
+        retry(
+          async () => {
+            await this.consumer.connect();
+            await this.subscribeAndRun();
+          },
+          {
+            attempts: 5,
+            initialMs: 500,
+            maxMs: 5000,
+            isRetriable: () => this.stopping === undefined,
+          },
+        ).catch((cause: Error) => this.options.onCrash?.(cause, false));
+        return;
+      }
+      this.logger.error({ err: error.message, restart }, 'consumer crashed');
+      this.options.onCrash?.(error, restart);
     });
     if (this.options.onAssigned !== undefined) {
       const onAssigned = this.options.onAssigned;
@@ -187,6 +221,10 @@ export class GroupConsumer {
         );
       });
     }
+    await this.subscribeAndRun();
+  }
+
+  private async subscribeAndRun(): Promise<void> {
     await this.consumer.subscribe({
       topics: [this.topic],
       fromBeginning: this.options.fromBeginning ?? true,
@@ -218,7 +256,7 @@ export class GroupConsumer {
             offset: Number(message.offset),
             timestamp: Number(message.timestamp),
           })),
-          heartbeat: () => payload.heartbeat(),
+          heartbeat: () => this.heartbeatUnlessRevoked(payload, batch.partition),
           isActive: () => payload.isRunning() && !payload.isStale(),
         });
         this.stats.batches++;
@@ -226,9 +264,13 @@ export class GroupConsumer {
         const progress = typeof result === 'number' ? { done: result, taken: result } : result;
         if (progress !== undefined) {
           payload.resolveOffset(String(progress.taken));
-          if (progress.done !== undefined) await this.commit(batch.partition, progress.done + 1);
+          if (
+            progress.done !== undefined &&
+            !(await this.commitUnlessRevoked(batch, progress.done))
+          )
+            return; // kafkajs rejoins at its next heartbeat
         }
-        await payload.heartbeat();
+        await this.heartbeatUnlessRevoked(payload, batch.partition);
       },
     });
   }
@@ -260,6 +302,47 @@ export class GroupConsumer {
       { topic: this.topic, partition, offset: String(nextOffset) },
     ]);
     this.committed.set(partition, nextOffset);
+  }
+
+  /**
+   * Commits after a batch; false when the coordinator refused because this
+   * member lost its assignment meanwhile (a long write, a pause): the commit is
+   * advisory (the new owner resumes from what is done), and kafkajs rejoins the
+   * group at its next heartbeat. Thrown out of eachBatch, that refusal would
+   * stop the consumer for good.
+   */
+  private async commitUnlessRevoked(
+    batch: { topic: string; partition: number },
+    done: number,
+  ): Promise<boolean> {
+    try {
+      await this.commit(batch.partition, done + 1);
+      return true;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type === undefined || !MEMBERSHIP_LOST.has(type)) throw error;
+      this.confirmedAt = 0;
+      this.logger.warn(
+        { partition: batch.partition, type },
+        'commit refused: this member lost its assignment; rejoining',
+      );
+      return false;
+    }
+  }
+
+  /** A heartbeat; a refusal because this member lost its assignment is left to kafkajs's own next one. */
+  private async heartbeatUnlessRevoked(
+    payload: { heartbeat(): Promise<void> },
+    partition: number,
+  ): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type === undefined || !MEMBERSHIP_LOST.has(type)) throw error;
+      this.confirmedAt = 0;
+      this.logger.warn({ partition, type }, 'heartbeat refused: this member lost its assignment');
+    }
   }
 
   /** Fetching of `partition` goes on at `offset` (nothing is committed). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { META } from '../../consumers/archiver/archive-object.js';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
@@ -11,7 +12,7 @@ import { PREFIX, pipelineEnv, startArchiver, waitUntil } from './archiver-proces
 import { eventFiles } from './event-files.js';
 import { createTopics, kafkaClient, runCli, testBucket } from './stack.js';
 
-test('archive (kafka) counts exactly what this run wrote, also when a rebalance happens mid-run', async (t) => {
+test('archive --once after a member was killed mid-batch counts exactly what this run wrote', async (t) => {
   const partitions = 3;
   const { topic } = await createTopics(t, partitions);
   const { bucket, store } = await testBucket(t);
@@ -82,5 +83,69 @@ test('archive (kafka) counts exactly what this run wrote, also when a rebalance 
   assert.equal(
     run.stdout.trim(),
     `archived ${events} events into ${objects} objects (${duplicates} duplicates dropped, ${deadLetters} dead letters)`,
+  );
+});
+
+function countsOf(output: string): number[] {
+  const m =
+    /archived (\d+) events into (\d+) objects \((\d+) duplicates dropped, (\d+) dead letters\)/.exec(
+      output,
+    );
+  assert.ok(m !== null, `a summary line in ${output}`);
+  return m.slice(1).map(Number);
+}
+
+test('two members with rebalances between them: their summaries add up to the archive', async (t) => {
+  const partitions = 4;
+  const { topic } = await createTopics(t, partitions);
+  const { bucket, store } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 1, 4000, 40);
+  const resend = join(dir, 'resend.ndjson');
+  writeFileSync(
+    resend,
+    spawnSync('head', ['-n', '300', files[0] as string], { encoding: 'utf8' }).stdout,
+  );
+  const env = pipelineEnv(topic, bucket, { AUDIT_BATCH_MAX_EVENTS: '100' });
+  const first = startArchiver(env);
+  t.after(() => first.child.kill('SIGKILL'));
+  for (const [n, file] of [files[0] as string, resend].entries()) {
+    const produced = await runCli(['produce', '--from', file], {
+      ...env,
+      AUDIT_SPOOL_DIR: join(dir, `spool-${n}`),
+    });
+    assert.equal(produced.code, 0, produced.stderr);
+  }
+  await waitUntil(
+    async () => (await archivedObjects(store, PREFIX, topic, 0)).length > 0,
+    60_000,
+    'the first member to write',
+  );
+  const second = startArchiver(env); // joins: the partitions are shared out again
+  t.after(() => second.child.kill('SIGKILL'));
+  await sleep(8000);
+  second.child.kill('SIGTERM'); // leaves: the first member gets them all back
+  assert.equal(await second.exited, 0, second.log());
+  await sleep(4000);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0, first.log());
+
+  const printed = [countsOf(first.log()), countsOf(second.log())];
+  const sum = (i: number) => printed.reduce((total, counts) => total + (counts[i] ?? 0), 0);
+  let events = 0;
+  let objects = 0;
+  let ranges = 0;
+  for (let p = 0; p < partitions; p++) {
+    for (const o of await archivedObjects(store, PREFIX, topic, p)) {
+      events += Number(decodeContainerHeader(await store.get(o.key)).header.metadata[META.count]);
+      objects++;
+      ranges += o.lastOffset - o.firstOffset + 1;
+    }
+  }
+  assert.ok(events <= ids.size);
+  assert.deepEqual(
+    [sum(0), sum(1), sum(2), sum(3)],
+    [events, objects, ranges - events, 0],
+    `the summaries ${JSON.stringify(printed)} add up to what the archive holds`,
   );
 });

@@ -18,6 +18,7 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_ARCHIVE_PREFIX',
   'AUDIT_ARCHIVE_STORE',
   'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+  'AUDIT_ARCHIVER_STOP_TIMEOUT_MS',
   'AUDIT_BATCH_MAX_EVENTS',
   'AUDIT_BATCH_MAX_BYTES',
   'AUDIT_BATCH_MAX_AGE_MS',
@@ -93,6 +94,8 @@ export interface CliSettings {
   digestIntervalMs: number;
   /** Consumer session timeout of the archiver. @defaultValue 30000 */
   archiverSessionTimeoutMs: number;
+  /** How long `archive` may take to stop (SIGTERM, a fault) before it exits anyway. @defaultValue 10000 */
+  archiverStopTimeoutMs: number;
   /** File holding the AES-256 key (hex or base64) for client-side encryption of archive objects. */
   encryptionKeyFile: string | undefined;
   prefix: string;
@@ -141,6 +144,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
     digestIntervalMs: digestInterval(env),
     archiverSessionTimeoutMs: archiverSessionTimeout(env),
+    archiverStopTimeoutMs: archiverStopTimeout(env),
     encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
@@ -231,6 +235,19 @@ function digestInterval(env: NodeJS.ProcessEnv): number {
       'AUDIT_DIGEST_INTERVAL_MS',
       `must be a whole number of at least 1000, got "${value}"`,
     );
+  return n;
+}
+
+function archiverStopTimeout(env: NodeJS.ProcessEnv): number {
+  const value = env['AUDIT_ARCHIVER_STOP_TIMEOUT_MS'];
+  if (value === undefined || value === '') return 10_000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1000) {
+    throw new ConfigError(
+      'AUDIT_ARCHIVER_STOP_TIMEOUT_MS',
+      `must be a whole number of milliseconds, at least 1000, got "${value}"`,
+    );
+  }
   return n;
 }
 

@@ -37,6 +37,15 @@ export const AuditErrorCode = {
   Timeout: 'TIMEOUT',
   /** A server (Kafka broker, object store) could not be reached or refused the request. */
   Unavailable: 'UNAVAILABLE',
+  /**
+   * This writer lost the partition it writes: another member claimed the same
+   * batch start with a different range first. Nothing was written.
+   */
+  Fenced: 'FENCED',
+  /** The object store refused the credentials or the request (S3 403: InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied). */
+  AccessDenied: 'ACCESS_DENIED',
+  /** The configured bucket does not exist. */
+  NoSuchBucket: 'NO_SUCH_BUCKET',
   /** The in-memory view of the trail was turned off by configuration. */
   NotRetained: 'NOT_RETAINED',
 } as const;
@@ -99,4 +108,14 @@ export class ConfigError extends AuditError {
 
 export function isAuditError(value: unknown): value is AuditError {
   return value instanceof AuditError;
+}
+
+/** Faults of configuration that no retry heals: a process meeting one should stop and say so. */
+export function isConfigurationFault(error: unknown): error is AuditError {
+  return (
+    error instanceof AuditError &&
+    (error.code === AuditErrorCode.AccessDenied ||
+      error.code === AuditErrorCode.NoSuchBucket ||
+      error.code === AuditErrorCode.InvalidOption)
+  );
 }

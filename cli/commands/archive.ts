@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
-import { KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
+import { type KafkaArchiveStats, KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
+import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import { createKafka } from '../../kafka/client.js';
 import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
@@ -73,18 +74,89 @@ async function archiveKafka(
     prefix: settings.prefix,
     logger,
   });
+  // runs until SIGTERM/SIGINT, the end of --once, or a fault no retry heals
   const { signal, dispose } = untilSignal();
-  await archiver.start();
-  while (!signal.aborted) {
-    if (once && (await allAccounted(archiver, pending))) break;
-    await sleep(200, undefined, { signal }).catch(() => undefined);
+  const finish = new AbortController();
+  signal.addEventListener('abort', () => finish.abort(), { once: true });
+  void archiver.failed.then(() => finish.abort());
+  let startError: unknown;
+  const started = archiver.start().catch((error: unknown) => {
+    startError = error;
+    finish.abort();
+  });
+  await Promise.race([started, aborted(finish.signal)]);
+  while (!finish.signal.aborted) {
+    if (once && (await allAccounted(archiver, pending).catch(() => false))) break;
+    await sleep(200, undefined, { signal: finish.signal }).catch(() => undefined);
   }
   dispose();
-  const stats = await archiver.stop();
-  process.stdout.write(
-    `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped)\n`,
+  // the stop is bounded: with Kafka or the store gone, what is not written stays uncommitted
+  const stats = await stopWithin(archiver, settings.archiverStopTimeoutMs, logger).catch(
+    (error: unknown) => {
+      if (archiver.failure === undefined) {
+        exitSoon();
+        throw error;
+      }
+      return undefined; // the fault is what to report
+    },
   );
+  const fault = archiver.failure ?? startError;
+  if (fault !== undefined || stats === undefined) {
+    exitSoon();
+    throw fault;
+  }
+  process.stdout.write(summary(stats));
+  exitSoon(); // a kafkajs client that lost its broker may still hold a reconnect timer
   return 0;
+}
+
+/** The same line for both transports: what this run wrote into objects. */
+function summary(stats: KafkaArchiveStats): string {
+  return `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped, ${stats.deadLetters} dead letters)\n`;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}
+
+/** `archiver.stop()`, or a TIMEOUT error after `timeoutMs`; the process then exits shortly. */
+async function stopWithin(
+  archiver: KafkaArchiver,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<KafkaArchiveStats> {
+  archiver.requestStop();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      exitSoon();
+      reject(
+        new AuditError(
+          AuditErrorCode.Timeout,
+          `the archiver did not stop within ${timeoutMs} ms (AUDIT_ARCHIVER_STOP_TIMEOUT_MS): Kafka or the store does not answer; what was not written is not committed`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([archiver.stop(), deadline]);
+  } catch (error) {
+    logger.debug({ err: (error as Error).message }, 'stop failed');
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Once the archiver has stopped (or failed to), clients that still wait on an
+ * unreachable server (kafkajs reconnects, S3 sockets) must not keep the
+ * process alive: it exits a second later, with the code main() set.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 1000).unref();
 }
 
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
@@ -113,8 +185,6 @@ export async function archiveCommand(args: string[], logger: Logger): Promise<nu
     stats = await archiver.run(signal);
     dispose();
   }
-  process.stdout.write(
-    `archived ${stats.records} events into ${stats.objects} objects (${stats.deadLetters} dead letters)\n`,
-  );
+  process.stdout.write(summary(stats));
   return 0;
 }

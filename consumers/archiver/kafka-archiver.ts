@@ -10,16 +10,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isAuditError } from '../../common/errors.js';
+import {
+  AuditError,
+  AuditErrorCode,
+  isAuditError,
+  isConfigurationFault,
+} from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/retry.js';
 import type { ContainerCodec } from '../../schemas/container.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
-import { GroupConsumer } from '../runtime/group-consumer.js';
+import {
+  type BatchContext,
+  type BatchProgress,
+  type ConsumedEvent,
+  type DeadLetteredRecord,
+  GroupConsumer,
+} from '../runtime/group-consumer.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';
-import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
+import { PartitionArchiver, type SourceRecord, type WrittenObject } from './partition-archiver.js';
 import { storeDeadLetters } from './spool-archiver.js';
 
 export interface KafkaArchiverOptions {
@@ -45,10 +56,14 @@ export interface KafkaArchiverOptions {
   logger?: Logger;
 }
 
+/** What this archiver wrote: counted per object written, so rebalances and restarts cannot skew it. */
 export interface KafkaArchiveStats {
+  /** Events in the objects written. */
   events: number;
   objects: number;
+  /** Duplicates dropped and dead letters, in the ranges of the objects written. */
   duplicatesDropped: number;
+  deadLetters: number;
 }
 
 interface PartitionState {
@@ -60,7 +75,12 @@ interface PartitionState {
 }
 
 export class KafkaArchiver {
-  readonly stats: KafkaArchiveStats = { events: 0, objects: 0, duplicatesDropped: 0 };
+  readonly stats: KafkaArchiveStats = {
+    events: 0,
+    objects: 0,
+    duplicatesDropped: 0,
+    deadLetters: 0,
+  };
   private readonly o: KafkaArchiverOptions & { topic: string; prefix: string };
   private readonly logger: Logger;
   private readonly policy: BatchPolicy;
@@ -69,9 +89,22 @@ export class KafkaArchiver {
   private partitions = new Map<number, PartitionState>();
   /** Partitions of the current assignment, also those without a batch since: they get digests too. */
   private assigned: number[] = [];
+  /** Partitions of the current assignment on which another writer won a claim. */
+  private fenced = new Set<number>();
   private agedRunning = false;
   private ageTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Aborted when stopping: wakes retry waits at once. */
+  private readonly stopController = new AbortController();
+  private failWith: (error: AuditError) => void = () => undefined;
+  /**
+   * Resolves with the first fault no retry can heal (a missing bucket, refused
+   * credentials, a Kafka consumer that crashed for good); the process should
+   * stop and report it. Never rejects.
+   */
+  readonly failed: Promise<AuditError> = new Promise((resolve) => (this.failWith = resolve));
+  /** The fault `failed` resolved with, if any. */
+  failure: AuditError | undefined;
 
   constructor(options: KafkaArchiverOptions) {
     this.o = {
@@ -87,34 +120,79 @@ export class KafkaArchiver {
       topic: this.o.topic,
       sessionTimeoutMs: options.sessionTimeoutMs,
       logger: this.logger,
+      onCrash: (error, restart) => {
+        if (isConfigurationFault(error)) this.fail(error);
+        else if (!restart)
+          this.fail(
+            new AuditError(
+              AuditErrorCode.Unavailable,
+              `the Kafka consumer of ${this.o.topic} stopped: ${error.message}`,
+              { cause: error },
+            ),
+          );
+      },
       // a new assignment may hold partitions another member archived meanwhile: resume them from the archive
       onAssigned: (assigned) => {
         this.partitions = new Map();
+        this.fenced = new Set();
         this.assigned = assigned.filter((a) => a.topic === this.o.topic).map((a) => a.partition);
         return Promise.resolve();
       },
-      handler: async (events, context) => {
-        const partition = await this.partitionState(context.partition);
-        return this.serialised(context.partition, async () => {
-          let handled = 0;
-          for (const event of events) {
-            const written = await partition.archiver.add({
-              offset: event.offset,
-              timestamp: event.timestamp,
-              value: event.value,
-            });
-            this.written(written);
-            if (++handled % 1000 === 0) await context.heartbeat();
-          }
-          this.updateCounts();
-          const below = partition.archiver.archivedBelow;
-          return below > 0 ? below - 1 : undefined;
-        });
-      },
+      // what is archived or in an open batch is not handed over (nor dead-lettered) again
+      resumeAt: async (partition) =>
+        (await this.partitionState(partition)).archiver.accountedThrough + 1,
+      handler: (events, context) => this.handleBatch(events, context),
     });
   }
 
+  /**
+   * Takes a fetched batch into the partition's open batch, events and dead
+   * letters in offset order, writing objects as batches fill. Fetching goes on
+   * after everything taken; only what is in written objects is committed.
+   */
+  private async handleBatch(
+    events: ConsumedEvent[],
+    context: BatchContext,
+  ): Promise<BatchProgress | undefined> {
+    if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
+    const partition = context.partition;
+    const state = await this.partitionState(partition);
+    return this.serialised(partition, async () => {
+      const records: (SourceRecord | DeadLetteredRecord)[] = [
+        ...events.map((e) => ({ offset: e.offset, timestamp: e.timestamp, value: e.value })),
+        ...context.deadLettered,
+      ].sort((a, b) => a.offset - b.offset);
+      let handled = 0;
+      for (const record of records) {
+        this.written(
+          await ('value' in record
+            ? state.archiver.add(record)
+            : state.archiver.addDeadLettered(record)),
+        );
+        if (++handled % 1000 === 0) await context.heartbeat();
+      }
+      const below = state.archiver.archivedBelow;
+      return { done: below > 0 ? below - 1 : undefined, taken: context.lastOffset };
+    }).catch(async (error: unknown) => {
+      this.droppedIfFenced(partition, state, error);
+      // fetching goes on where the archive, read again, ends
+      const fresh = await this.partitionState(partition);
+      this.consumer.seek(partition, fresh.archiver.accountedThrough + 1);
+      return undefined;
+    });
+  }
+
+  /**
+   * Checks the store (a missing bucket or refused credentials fail here at
+   * once; an unreachable store is retried until it answers or `stop()`), then
+   * joins the group.
+   */
   async start(): Promise<void> {
+    await this.withStoreRetry(async () => {
+      for await (const key of this.o.store.list(`${this.o.prefix}/`)) return key;
+      return undefined;
+    });
+    if (this.stopping) return;
     await this.consumer.start();
     this.ageTimer = setInterval(
       () => void this.writeAgedBatches(),
@@ -130,10 +208,14 @@ export class KafkaArchiver {
    * archive.
    */
   async stop(): Promise<KafkaArchiveStats> {
-    this.stopping = true;
+    this.requestStop();
     clearInterval(this.ageTimer);
     this.consumer.pause();
-    for (const [partition, state] of this.partitions) {
+    // a member whose session lapsed (paused, cut off) writes nothing: its partitions may be another's now
+    const holds = this.consumer.holdsAssignment();
+    if (!holds)
+      this.logger.warn('stopping without writing: the group has not confirmed this member');
+    for (const [partition, state] of holds ? this.partitions : []) {
       await this.serialised(partition, async () => {
         this.written(await state.archiver.flush());
         // commit what the archive now holds, so that the next start does not read it again
@@ -145,26 +227,21 @@ export class KafkaArchiver {
               'final commit failed; the archive still decides',
             ),
           );
-      });
+      }).catch((error: unknown) => this.droppedIfFenced(partition, state, error));
     }
     await this.consumer.stop();
     // batches fetched before the pause took effect; then the digest interval closes, on
     // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
-    for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
+    const finals = holds ? new Set([...this.assigned, ...this.partitions.keys()]) : [];
+    for (const partition of finals) {
+      if (this.fenced.has(partition)) continue; // another writer holds it
       const state = await this.partitionState(partition);
       await this.serialised(partition, async () => {
         this.written(await state.archiver.flush());
         await state.archiver.closeDigests();
-      });
+      }).catch((error: unknown) => this.droppedIfFenced(partition, state, error));
     }
-    this.updateCounts();
     return this.stats;
-  }
-
-  private updateCounts(): void {
-    const all = [...this.partitions.values()].map((p) => p.archiver);
-    this.stats.events = all.reduce((sum, a) => sum + a.accepted, 0);
-    this.stats.duplicatesDropped = all.reduce((sum, a) => sum + a.duplicatesDropped, 0);
   }
 
   /**
@@ -235,38 +312,80 @@ export class KafkaArchiver {
 
   private async writeAgedBatchesOnce(): Promise<void> {
     for (const partition of new Set([...this.assigned, ...this.partitions.keys()])) {
-      if (this.stopping) return;
+      // a member that was paused past its session may have lost its partitions: write nothing until it knows
+      if (this.stopping || !this.consumer.holdsAssignment()) return;
       const state = await this.partitionState(partition).catch(() => undefined);
       if (state === undefined) continue;
-      await this.serialised(partition, async () =>
-        this.written(await state.archiver.writeIfDue()),
-      ).catch((error: Error) =>
-        this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
-      );
+      await this.serialised(partition, async () => this.written(await state.archiver.writeIfDue()))
+        .catch((error: unknown) => this.droppedIfFenced(partition, state, error))
+        .catch((error: Error) =>
+          this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
+        );
     }
+  }
+
+  /**
+   * A FENCED write means another writer claimed the batch first: this member
+   * forgets the partition (its open batch is not committed) and, if it still
+   * holds it, resumes from the archive at its next batch.
+   */
+  private droppedIfFenced(partition: number, state: PartitionState, error: unknown): undefined {
+    if (!isAuditError(error) || error.code !== AuditErrorCode.Fenced) throw error;
+    if (this.partitions.get(partition) === state) this.partitions.delete(partition);
+    this.fenced.add(partition);
+    this.logger.warn({ partition, err: error.message }, 'fenced: partition state dropped');
+    return undefined;
   }
 
   private written(object: WrittenObject | undefined): void {
     if (object === undefined) return;
     this.stats.objects++;
+    this.stats.events += object.count;
+    this.stats.duplicatesDropped += object.duplicates;
+    this.stats.deadLetters += object.deadLetters;
     this.logger.debug(
       { key: object.key, count: object.count, reason: object.reason },
       'archive object written',
     );
   }
 
-  /** Retries retriable store failures with backoff for as long as the archiver runs. */
+  /**
+   * Stops retrying: store operations under way give up after a few quick
+   * attempts, so that `stop()` ends even with the store gone. `stop()` calls it.
+   */
+  requestStop(): void {
+    this.stopping = true;
+    this.stopController.abort();
+  }
+
+  private fail(error: AuditError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    // the caller reports it (the command line in one coded line); the log only notes when
+    this.logger.info({ code: error.code, err: error.message }, 'archiver cannot go on');
+    this.failWith(error);
+  }
+
+  /**
+   * Retries retriable store failures with backoff for as long as the archiver
+   * runs (a few quick attempts once it stops). A configuration fault (missing
+   * bucket, refused credentials) fails the archiver at once.
+   */
   private async withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await operation();
       } catch (error) {
-        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt > 3)) throw error;
+        if (isConfigurationFault(error)) this.fail(error);
+        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt >= 3))
+          throw error;
         const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5000, factor: 2 });
         if (attempt === 1 || attempt % 10 === 0) {
           this.logger.warn({ attempt, err: error.message }, 'object store unavailable, retrying');
         }
-        await sleep(delay);
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(
+          () => undefined,
+        );
       }
     }
   }

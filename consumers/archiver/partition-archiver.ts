@@ -6,7 +6,7 @@
  * loses nor repeats a batch. Offsets below the resume point are skipped.
  */
 import { createHash } from 'node:crypto';
-import { AuditErrorCode, AuditError, CodecError } from '../../common/errors.js';
+import { AuditErrorCode, AuditError, CodecError, StorageError } from '../../common/errors.js';
 import { readContainerRecords, type ContainerCodec } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import type { SchemaSet } from '../../schemas/schema-set.js';
@@ -21,6 +21,7 @@ import { archiveKeyFor, type ArchivedObjectRef, parseArchiveKey } from './archiv
 
 export type { ArchivedObjectRef } from './archive-key.js';
 import { buildArchiveObject, CHAIN_START } from './archive-object.js';
+import { type BatchClaim, claimKeyFor, decodeClaim, encodeClaim } from './claim.js';
 import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
 import type { PartitionDigester } from './digester.js';
 
@@ -37,8 +38,12 @@ export interface WrittenObject {
   sha256: string;
   firstOffset: number;
   lastOffset: number;
+  /** Events in the object. */
   count: number;
-  reason: RotateReason | 'flush';
+  /** Records of its range dropped as duplicates, and dead letters in its range. */
+  duplicates: number;
+  deadLetters: number;
+  reason: RotateReason | 'flush' | 'claim';
 }
 
 /** Receives a record that cannot be archived, with the reason; must be durable when it resolves. */
@@ -71,6 +76,9 @@ export interface PartitionArchiverOptions {
 interface Batch {
   bodies: Buffer[];
   bytes: number;
+  /** Records of the range dropped as duplicates, and those that went to the dead letters. */
+  duplicates: number;
+  deadLetters: number;
   firstOffset: number;
   lastOffset: number;
   firstRecordTime: number;
@@ -101,6 +109,10 @@ export class PartitionArchiver {
   private prevSha256 = CHAIN_START;
   private next = 0;
   private resumed = false;
+  /** A range claimed at the resume point whose object is missing: the next batch is exactly it. */
+  private claimed: BatchClaim | undefined;
+  /** Set once another writer won a claim: this archiver writes nothing more. */
+  private fenced: StorageError | undefined;
   /** Recent event ids, oldest first (a Set keeps insertion order). */
   private readonly recentIds = new Set<string>();
   /** Events dropped because their id was archived already. */
@@ -158,10 +170,22 @@ export class PartitionArchiver {
       }
       for (const ids of idsNewestFirst.reverse()) for (const id of ids) this.remember(id);
     }
+    this.claimed = await this.claimAt(this.next);
     const digester = this.o.digester;
     if (digester !== undefined) await this.o.retryWrite(() => digester.resume(objects));
     this.resumed = true;
     return this.next;
+  }
+
+  /** The claim of the batch that starts at `firstOffset`, if any. */
+  private async claimAt(firstOffset: number): Promise<BatchClaim | undefined> {
+    const key = claimKeyFor(this.o.prefix, this.o.topic, this.o.partition, firstOffset);
+    try {
+      return decodeClaim(key, await this.o.retryWrite(() => this.o.store.get(key)));
+    } catch (error) {
+      if (error instanceof AuditError && error.code === AuditErrorCode.NotFound) return undefined;
+      throw error;
+    }
   }
 
   /** The highest offset archived or taken into the open batch; -1 when none. */
@@ -180,29 +204,57 @@ export class PartitionArchiver {
    * handler; its offset stays inside the batch's range, so offsets stay contiguous.
    */
   async add(record: SourceRecord): Promise<WrittenObject | undefined> {
+    if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
+    let body: Buffer | undefined;
+    let outcome: 'event' | 'duplicate' | 'deadLetter' = 'event';
+    try {
+      const decoded = this.decode(record.value);
+      if (this.recentIds.has(decoded.id)) outcome = 'duplicate';
+      else {
+        body = decoded.body;
+        this.remember(decoded.id);
+      }
+    } catch (error) {
+      if (!(error instanceof AuditError)) throw error;
+      await this.o.deadLetter(record, error);
+      outcome = 'deadLetter';
+    }
+    return this.take(record, body, outcome);
+  }
+
+  /**
+   * Takes the offset of a record that was dead-lettered before it reached this
+   * archiver (Kafka's dead-letter topic) into the batch's range, so that
+   * offsets stay contiguous and the record counts as handled.
+   */
+  async addDeadLettered(record: {
+    offset: number;
+    timestamp: number;
+  }): Promise<WrittenObject | undefined> {
+    if (record.offset < this.expectedOffset()) return undefined;
+    return this.take(record, undefined, 'deadLetter');
+  }
+
+  private expectedOffset(): number {
     if (!this.resumed)
       throw new AuditError(
         AuditErrorCode.Closed,
         'PartitionArchiver.resume() must be called first',
       );
-    const expected = this.batch === undefined ? this.next : this.batch.lastOffset + 1;
-    if (record.offset < expected) return undefined; // already archived, e.g. redelivered after a restart
-    let body: Buffer | undefined;
-    try {
-      const decoded = this.decode(record.value);
-      if (this.recentIds.has(decoded.id)) this.duplicatesDropped++;
-      else {
-        body = decoded.body;
-        this.remember(decoded.id);
-        this.accepted++;
-      }
-    } catch (error) {
-      if (!(error instanceof AuditError)) throw error;
-      await this.o.deadLetter(record, error);
-    }
+    if (this.fenced !== undefined) throw this.fenced;
+    return this.batch === undefined ? this.next : this.batch.lastOffset + 1;
+  }
+
+  private async take(
+    record: { offset: number; timestamp: number },
+    body: Buffer | undefined,
+    outcome: 'event' | 'duplicate' | 'deadLetter',
+  ): Promise<WrittenObject | undefined> {
     this.batch ??= {
       bodies: [],
       bytes: 0,
+      duplicates: 0,
+      deadLetters: 0,
       firstOffset: this.next,
       lastOffset: record.offset,
       firstRecordTime: record.timestamp,
@@ -211,17 +263,34 @@ export class PartitionArchiver {
     if (body !== undefined) {
       this.batch.bodies.push(body);
       this.batch.bytes += body.length;
+      this.accepted++;
     }
+    if (outcome === 'duplicate') {
+      this.batch.duplicates++;
+      this.duplicatesDropped++;
+    }
+    if (outcome === 'deadLetter') this.batch.deadLetters++;
     this.batch.lastOffset = record.offset;
+    if (this.claimed !== undefined)
+      return record.offset >= this.claimed.last_offset ? this.write('claim') : undefined;
     const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
     return reason === undefined || reason === 'age' ? undefined : this.write(reason);
+  }
+
+  /** A claimed range is written whole or not at all, so that its bytes are those of the claim. */
+  private get claimIncomplete(): boolean {
+    return (
+      this.claimed !== undefined &&
+      this.batch !== undefined &&
+      this.batch.lastOffset < this.claimed.last_offset
+    );
   }
 
   /** Writes the open batch if it has grown old, and the digests of intervals that have ended. */
   async writeIfDue(): Promise<WrittenObject | undefined> {
     const digester = this.o.digester;
     if (digester !== undefined) await this.o.retryWrite(() => digester.emitDue());
-    if (this.batch === undefined) return undefined;
+    if (this.batch === undefined || this.claimIncomplete) return undefined;
     const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
     return reason === undefined ? undefined : this.write(reason);
   }
@@ -234,7 +303,8 @@ export class PartitionArchiver {
 
   /** Writes the open batch now, whatever its size. */
   async flush(): Promise<WrittenObject | undefined> {
-    return this.batch === undefined ? undefined : this.write('flush');
+    // an incomplete claimed range stays unwritten and uncommitted: the next owner completes it
+    return this.batch === undefined || this.claimIncomplete ? undefined : this.write('flush');
   }
 
   private openBatchState(): { events: number; bytes: number; openedAt: number } {
@@ -265,7 +335,7 @@ export class PartitionArchiver {
     return { id: record.id, body };
   }
 
-  private async write(reason: RotateReason | 'flush'): Promise<WrittenObject> {
+  private async write(reason: WrittenObject['reason']): Promise<WrittenObject> {
     const batch = this.batch as Batch;
     const object = buildArchiveObject({
       topic: this.o.topic,
@@ -285,6 +355,12 @@ export class PartitionArchiver {
       lastOffset: batch.lastOffset,
       firstRecordTime: batch.firstRecordTime,
     });
+    await this.claim({
+      first_offset: batch.firstOffset,
+      last_offset: batch.lastOffset,
+      key,
+      sha256: object.sha256,
+    });
     await this.o.retryWrite(() => this.o.store.put(key, object.bytes));
     const digester = this.o.digester;
     if (digester !== undefined) {
@@ -298,13 +374,35 @@ export class PartitionArchiver {
     this.prevSha256 = object.sha256;
     this.next = batch.lastOffset + 1;
     this.batch = undefined;
+    this.claimed = undefined;
     return {
       key,
       sha256: object.sha256,
       firstOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
       count: batch.bodies.length,
+      duplicates: batch.duplicates,
+      deadLetters: batch.deadLetters,
       reason,
     };
+  }
+
+  /**
+   * Claims the batch's range before its object is written; throws FENCED
+   * (and writes nothing from then on) when another writer claimed this start
+   * with another range first.
+   */
+  private async claim(claim: BatchClaim): Promise<void> {
+    const key = claimKeyFor(this.o.prefix, this.o.topic, this.o.partition, claim.first_offset);
+    if (await this.o.retryWrite(() => this.o.store.putIfAbsent(key, encodeClaim(claim)))) return;
+    const existing = decodeClaim(key, await this.o.retryWrite(() => this.o.store.get(key)));
+    if (existing.last_offset === claim.last_offset) return; // a retry of this very batch
+    this.batch = undefined;
+    this.fenced = new StorageError(
+      AuditErrorCode.Fenced,
+      `${this.o.topic}/${this.o.partition}: offsets ${claim.first_offset}-${existing.last_offset} were claimed by another writer; ` +
+        `this one (through ${claim.last_offset}) lost the partition and writes nothing`,
+    );
+    throw this.fenced;
   }
 }

@@ -45,8 +45,13 @@ export interface SpoolArchiverOptions {
 }
 
 export interface ArchiveStats {
+  /** Records read from the spool (events, duplicates and dead letters). */
   records: number;
+  /** Events in the objects this archiver wrote. */
+  events: number;
   objects: number;
+  /** Duplicates dropped and dead letters, in the ranges of the objects written. */
+  duplicatesDropped: number;
   deadLetters: number;
 }
 
@@ -65,7 +70,13 @@ export function storeDeadLetters(
 }
 
 export class SpoolArchiver {
-  readonly stats: ArchiveStats = { records: 0, objects: 0, deadLetters: 0 };
+  readonly stats: ArchiveStats = {
+    records: 0,
+    events: 0,
+    objects: 0,
+    duplicatesDropped: 0,
+    deadLetters: 0,
+  };
   private readonly reader: SpoolReader;
   private readonly archiver: PartitionArchiver;
   private readonly options: SpoolArchiverOptions;
@@ -98,7 +109,6 @@ export class SpoolArchiver {
       policy: batchPolicy(options.batch),
       codec: options.codec ?? 'deflate',
       deadLetter: async (record, error) => {
-        this.stats.deadLetters++;
         this.logger.warn(
           { offset: record.offset, code: error.code, reason: error.message },
           'record sent to dead letters',
@@ -156,6 +166,9 @@ export class SpoolArchiver {
   private async written(object: WrittenObject | undefined): Promise<void> {
     if (object === undefined) return;
     this.stats.objects++;
+    this.stats.events += object.count;
+    this.stats.duplicatesDropped += object.duplicates;
+    this.stats.deadLetters += object.deadLetters;
     this.logger.debug(
       { key: object.key, count: object.count, reason: object.reason },
       'archive object written',

@@ -82,6 +82,10 @@ export class EncryptingStore implements ObjectStore {
     return this.inner.put(key, this.encrypt(key, body));
   }
 
+  putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.inner.putIfAbsent(key, this.encrypt(key, body));
+  }
+
   async get(key: string): Promise<Buffer> {
     return this.decrypt(key, await this.inner.get(key));
   }

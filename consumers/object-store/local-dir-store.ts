@@ -3,9 +3,10 @@
  * writes a temporary file, fsyncs it, renames it over the key and fsyncs the
  * folder, so a crash leaves the old object or the new one, never a part.
  */
-import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import { TEMP_MARK, writeFileAtomically } from '../../common/atomic-file.js';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { syncFolder, TEMP_MARK, writeFileAtomically } from '../../common/atomic-file.js';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
 
@@ -38,6 +39,41 @@ export class LocalDirStore implements ObjectStore {
         `cannot write ${key} to ${this.description}: ${(cause as Error).message}`,
         { retriable: true, cause },
       );
+    }
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    const path = this.pathOf(key);
+    // a complete temporary file, then link(): the link is created whole or fails with EEXIST
+    const temp = join(
+      dirname(path),
+      `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const file = await open(temp, 'wx');
+      try {
+        await file.writeFile(body);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      try {
+        await link(temp, path);
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw cause;
+      }
+      await syncFolder(dirname(path));
+      return true;
+    } catch (cause) {
+      throw new StorageError(
+        AuditErrorCode.Io,
+        `cannot create ${key} in ${this.description}: ${(cause as Error).message}`,
+        { retriable: true, cause },
+      );
+    } finally {
+      await unlink(temp).catch(() => undefined);
     }
   }
 

@@ -11,6 +11,13 @@ export interface ObjectStore {
    * reader sees the old object, no object, or the whole new one.
    */
   put(key: string, body: Buffer): Promise<void>;
+  /**
+   * Stores `body` under `key` only if no object is there, decided by the store
+   * itself (S3: `If-None-Match: *`; a directory: an atomic link). Resolves true
+   * when this call created the object, false when one was there already (it is
+   * left as it was). Of concurrent calls on one key, exactly one gets true.
+   */
+  putIfAbsent(key: string, body: Buffer): Promise<boolean>;
   /** The whole object; a StorageError with code NOT_FOUND when there is none. */
   get(key: string): Promise<Buffer>;
   /** Keys that start with `prefix`, in ascending byte order. */

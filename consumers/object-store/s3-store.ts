@@ -43,6 +43,15 @@ export interface S3StoreOptions {
 
 const PART_SIZE = 8 * 1024 * 1024;
 
+/** S3 error names that mean the credentials or the request's rights are refused. */
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+]);
+
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
@@ -50,7 +59,8 @@ function statusOf(error: unknown): number | undefined {
 function isTransient(error: unknown): boolean {
   const status = statusOf(error);
   if (status === undefined) return true; // no HTTP answer at all: the server is unreachable
-  return status >= 500 || status === 429 || status === 408;
+  // 409: AWS's ConditionalRequestConflict, a concurrent conditional write on the key; retry decides it
+  return status >= 500 || status === 429 || status === 408 || status === 409;
 }
 
 export class S3Store implements ObjectStore {
@@ -94,8 +104,16 @@ export class S3Store implements ObjectStore {
       const name = (error as Error).name;
       if (name === 'NoSuchBucket') {
         throw new StorageError(
-          AuditErrorCode.Io,
+          AuditErrorCode.NoSuchBucket,
           `bucket ${this.options.bucket} does not exist (${this.description})`,
+          { cause: error },
+        );
+      }
+      if (statusOf(error) === 403 || ACCESS_DENIED.has(name)) {
+        // the message names the key id only as the server echoes it; never the secret
+        throw new StorageError(
+          AuditErrorCode.AccessDenied,
+          `${this.description} refused to ${what} ${key}: ${name} (check the credentials and the bucket policy)`,
           { cause: error },
         );
       }
@@ -149,6 +167,32 @@ export class S3Store implements ObjectStore {
         queueSize: 2,
       }).done();
     });
+  }
+
+  /**
+   * A conditional create (`If-None-Match: *`): S3 answers 412 when the key
+   * exists. S3Proxy 4.1 enforces it too (one winner among concurrent puts).
+   * One PutObject, so bodies up to 5 GiB; claims are a few hundred bytes.
+   */
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    this.checkKey(key);
+    const params = this.putParameters(key);
+    try {
+      await this.call('create', key, () =>
+        this.client.send(
+          new PutObjectCommand({
+            ...params,
+            Body: body,
+            ContentLength: body.length,
+            IfNoneMatch: '*',
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (statusOf((error as { cause?: unknown }).cause) === 412) return false;
+      throw error;
+    }
   }
 
   async get(key: string): Promise<Buffer> {

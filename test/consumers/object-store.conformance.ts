@@ -26,6 +26,28 @@ export function objectStoreConformance(
     assert.equal((await store.get('k')).toString(), 'two');
   });
 
+  test(`${name}: putIfAbsent creates once and never replaces`, async (t) => {
+    const store = await makeStore(t);
+    assert.equal(await store.putIfAbsent('c/claim', Buffer.from('first')), true);
+    assert.equal(await store.putIfAbsent('c/claim', Buffer.from('second')), false);
+    assert.equal((await store.get('c/claim')).toString(), 'first');
+    await store.put('c/plain', Buffer.from('x'));
+    assert.equal(await store.putIfAbsent('c/plain', Buffer.from('y')), false);
+    assert.equal((await store.get('c/plain')).toString(), 'x');
+    assert.deepEqual(await collect(store.list('c/')), ['c/claim', 'c/plain']);
+  });
+
+  test(`${name}: of concurrent putIfAbsent calls on one key exactly one wins`, async (t) => {
+    const store = await makeStore(t);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.putIfAbsent('race/key', Buffer.from(`w${i}`))),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const winner = results.indexOf(true);
+    assert.equal((await store.get('race/key')).toString(), `w${winner}`);
+    assert.deepEqual(await collect(store.list('race/')), ['race/key']);
+  });
+
   test(`${name}: an empty object is stored`, async (t) => {
     const store = await makeStore(t);
     await store.put('empty', Buffer.alloc(0));

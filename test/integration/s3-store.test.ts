@@ -33,12 +33,26 @@ test('S3Store with wrong credentials fails with a clear, non-retriable error', a
   await assert.rejects(
     store.put('x', Buffer.from('x')),
     (error: { code?: string; retriable?: boolean; message?: string }) => {
-      assert.equal(error.code, AuditErrorCode.Io);
+      assert.equal(error.code, AuditErrorCode.AccessDenied);
       assert.equal(error.retriable, false);
       assert.doesNotMatch(error.message ?? '', /wrong/);
       return true;
     },
   );
+  store.close();
+});
+
+test('S3Store reports a bucket that does not exist as non-retriable NO_SUCH_BUCKET', async () => {
+  const store = new S3Store({ ...s3Settings(), bucket: 'no-such-bucket-at-all' });
+  for (const operation of [
+    () => store.put('x', Buffer.from('x')),
+    () => store.putIfAbsent('x', Buffer.from('x')),
+    async () => {
+      for await (const key of store.list('events/')) void key;
+    },
+  ]) {
+    await assert.rejects(operation(), { code: AuditErrorCode.NoSuchBucket, retriable: false });
+  }
   store.close();
 });
 

@@ -114,7 +114,13 @@ test('a durable trail writes through to the spool; the archiver and exporter rea
 
   const store = new LocalDirStore(join(dir, 'archive'));
   const archiver = new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
-  assert.deepEqual(await archiver.drain(), { records: 2500, objects: 3, deadLetters: 0 });
+  assert.deepEqual(await archiver.drain(), {
+    records: 2500,
+    events: 2500,
+    objects: 3,
+    duplicatesDropped: 0,
+    deadLetters: 0,
+  });
   const archived = await collect(readArchive(store, { prefix: 'events' }));
   assert.deepEqual(
     archived.map((r) => r.id),
@@ -124,7 +130,13 @@ test('a durable trail writes through to the spool; the archiver and exporter rea
 
   // draining again archives nothing twice
   const again = new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
-  assert.deepEqual(await again.drain(), { records: 0, objects: 0, deadLetters: 0 });
+  assert.deepEqual(await again.drain(), {
+    records: 0,
+    events: 0,
+    objects: 0,
+    duplicatesDropped: 0,
+    deadLetters: 0,
+  });
   assert.equal((await collect(readArchive(store, { prefix: 'events' }))).length, 2500);
 });
 

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { tempDir } from '../helpers.js';
+import {
+  PREFIX,
+  pipelineEnv,
+  readContiguous,
+  startArchiver,
+  waitUntil,
+} from './archiver-processes.js';
+import { eventFiles } from './event-files.js';
+import { createTopics, runCli, testBucket } from './stack.js';
+
+test('an archiver member paused (SIGSTOP) past its session timeout and resumed writes nothing for the partition it lost', async (t) => {
+  const { topic } = await createTopics(t, 1);
+  const { bucket, store } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 2, 1500, 10);
+  // batches close by age only, so that the paused member holds an open batch
+  const env = pipelineEnv(topic, bucket, {
+    AUDIT_BATCH_MAX_AGE_MS: '10000',
+    AUDIT_BATCH_MAX_EVENTS: '100000',
+    AUDIT_LOG_LEVEL: 'info',
+  });
+  const produce = async (file: string, spool: string): Promise<void> => {
+    const result = await runCli(['produce', '--from', file], {
+      ...env,
+      AUDIT_SPOOL_DIR: join(dir, spool),
+    });
+    assert.equal(result.code, 0, result.stderr);
+  };
+
+  await produce(files[0] as string, 'spool-0');
+  const paused = startArchiver(env);
+  const other = startArchiver(env); // declared here so that both are stopped whatever happens
+  other.child.kill('SIGSTOP');
+  t.after(() => {
+    for (const p of [paused, other]) {
+      p.child.kill('SIGCONT');
+      p.child.kill('SIGKILL');
+    }
+  });
+  await waitUntil(
+    () => /partition resumed from the archive/.test(paused.log()),
+    30_000,
+    'the first member to take the partition',
+  );
+  await sleep(2000); // it reads the 1,500 events into its open batch
+  assert.equal((await archivedObjects(store, PREFIX, topic, 0)).length, 0, 'the batch is open');
+
+  paused.child.kill('SIGSTOP'); // a GC pause, a frozen VM
+  other.child.kill('SIGCONT');
+  await produce(files[1] as string, 'spool-1');
+  // the other member gets the partition once the paused one's session has expired, and archives it
+  await waitUntil(
+    async () => (await archivedObjects(store, PREFIX, topic, 0)).length > 0,
+    60_000,
+    'the new owner to write an object',
+  );
+  paused.child.kill('SIGCONT'); // its batch is long past maxAgeMs: it would write it at once
+  await sleep(5000);
+
+  for (const p of [paused, other]) p.child.kill('SIGTERM');
+  assert.equal(await paused.exited, 0, paused.log());
+  assert.equal(await other.exited, 0, other.log());
+  const final = await runCli(['archive', '--once'], env, 60_000);
+  assert.equal(final.code, 0, final.stderr);
+
+  const archive = await readContiguous(store, topic, 1);
+  assert.equal(archive.events.length, ids.size, 'no duplicate, no loss');
+  assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
+  const verified = await runCli(['verify'], env, 60_000);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /OK/);
+});

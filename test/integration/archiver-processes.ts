@@ -1,0 +1,103 @@
+/**
+ * Archiver processes for integration tests: the environment of a kafka + S3
+ * pipeline on the local stack, members started as real `audit-trail archive`
+ * processes, and a reader that checks an archive's offset ranges.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readConfigFile } from '../../cli/config.js';
+import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import type { ObjectStore } from '../../consumers/object-store/object-store.js';
+import { readContainerRecords } from '../../schemas/container.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { brokers, MAIN, s3Settings, STACK_ENV } from './stack.js';
+
+export const PREFIX = 'events';
+
+export function pipelineEnv(
+  topic: string,
+  bucket: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const s = s3Settings();
+  const stack = readConfigFile(STACK_ENV);
+  return {
+    ...process.env,
+    AUDIT_TRANSPORT: 'kafka',
+    KAFKA_BROKERS: brokers(),
+    AUDIT_TOPIC: topic,
+    AUDIT_ARCHIVE_STORE: 's3',
+    AUDIT_ARCHIVE_PREFIX: PREFIX,
+    S3_ENDPOINT: s.endpoint,
+    S3_BUCKET: bucket,
+    AWS_REGION: s.region,
+    AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
+    AUDIT_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
+    AUDIT_SIGNING_KEY_FILE: stack['AUDIT_SIGNING_KEY_FILE'],
+    AUDIT_VERIFY_KEY_FILE: stack['AUDIT_VERIFY_KEY_FILE'],
+    AUDIT_LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
+export interface ArchiverProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `audit-trail archive` as a group member of its own process. */
+export function startArchiver(env: NodeJS.ProcessEnv, args: string[] = []): ArchiverProcess {
+  const child = spawn(process.execPath, [MAIN, 'archive', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, log: () => log, exited };
+}
+
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** The events of every partition; fails unless each partition's ranges run from 0 without gap or overlap. */
+export async function readContiguous(
+  store: ObjectStore,
+  topic: string,
+  partitions: number,
+): Promise<{ events: AuditEventRecord[]; objects: number; bytes: number }> {
+  const events: AuditEventRecord[] = [];
+  let objects = 0;
+  let bytes = 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    let expectedFirst = 0;
+    for (const ref of await archivedObjects(store, PREFIX, topic, partition)) {
+      assert.equal(
+        ref.firstOffset,
+        expectedFirst,
+        `partition ${partition}: ${ref.key} must start at ${expectedFirst} (no gap, no overlap)`,
+      );
+      const content = await store.get(ref.key);
+      events.push(...readContainerRecords<AuditEventRecord>(content, auditEventSchemas()));
+      expectedFirst = ref.lastOffset + 1;
+      objects++;
+      bytes += content.length;
+    }
+  }
+  return { events, objects, bytes };
+}

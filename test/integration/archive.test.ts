@@ -5,90 +5,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
-import { META } from '../../consumers/archiver/archive-object.js';
-import type { S3Store } from '../../consumers/object-store/s3-store.js';
-import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
-import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { tempDir } from '../helpers.js';
-import {
-  brokers,
-  createTopics,
-  MAIN,
-  ROOT,
-  runCli,
-  s3Settings,
-  STACK_ENV,
-  testBucket,
-} from './stack.js';
-import { readConfigFile } from '../../cli/config.js';
+import { createTopics, MAIN, ROOT, runCli, s3Settings, testBucket } from './stack.js';
 import { eventFiles } from './event-files.js';
-
-const PREFIX = 'events';
-
-function pipelineEnv(
-  topic: string,
-  bucket: string,
-  extra: NodeJS.ProcessEnv = {},
-): NodeJS.ProcessEnv {
-  const s = s3Settings();
-  return {
-    ...process.env,
-    AUDIT_TRANSPORT: 'kafka',
-    KAFKA_BROKERS: brokers(),
-    AUDIT_TOPIC: topic,
-    AUDIT_ARCHIVE_STORE: 's3',
-    AUDIT_ARCHIVE_PREFIX: PREFIX,
-    S3_ENDPOINT: s.endpoint,
-    S3_BUCKET: bucket,
-    AWS_REGION: s.region,
-    AWS_ACCESS_KEY_ID: s.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s.credentials.secretAccessKey,
-    AUDIT_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
-    // the development key pair of the local stack signs the digests and verifies them
-    AUDIT_SIGNING_KEY_FILE: readConfigFile(STACK_ENV)['AUDIT_SIGNING_KEY_FILE'],
-    AUDIT_VERIFY_KEY_FILE: readConfigFile(STACK_ENV)['AUDIT_VERIFY_KEY_FILE'],
-    AUDIT_LOG_LEVEL: 'error',
-    ...extra,
-  };
-}
+import { PREFIX, pipelineEnv, readPartitions } from './pipeline.js';
 
 const cli = runCli;
-
-interface ArchiveContents {
-  events: AuditEventRecord[];
-  objects: number;
-  bytes: number;
-}
-
-/** Every partition's objects in offset order: ranges must be contiguous from 0 and never overlap. */
-async function readPartitions(
-  store: S3Store,
-  topic: string,
-  partitions: number,
-): Promise<ArchiveContents> {
-  const events: AuditEventRecord[] = [];
-  let objects = 0;
-  let bytes = 0;
-  for (let partition = 0; partition < partitions; partition++) {
-    let expectedFirst = 0;
-    for (const ref of await archivedObjects(store, PREFIX, topic, partition)) {
-      assert.equal(
-        ref.firstOffset,
-        expectedFirst,
-        `partition ${partition}: ${ref.key} starts where the previous ended`,
-      );
-      const content = await store.get(ref.key);
-      const meta = decodeContainerHeader(content).header.metadata;
-      assert.equal(meta[META.lastOffset], String(ref.lastOffset));
-      events.push(...readContainerRecords<AuditEventRecord>(content, auditEventSchemas()));
-      expectedFirst = ref.lastOffset + 1;
-      objects++;
-      bytes += content.length;
-    }
-  }
-  return { events, objects, bytes };
-}
 
 function assertOrderPerPackage(events: AuditEventRecord[]): void {
   const last = new Map<string, number>();

@@ -8,7 +8,7 @@ import { META } from '../../consumers/archiver/archive-object.js';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import { tempDir } from '../helpers.js';
-import { PREFIX, pipelineEnv, startArchiver, waitUntil } from './archiver-processes.js';
+import { PREFIX, pipelineEnv, startArchiver, waitUntil } from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, kafkaClient, runCli, testBucket } from './stack.js';
 

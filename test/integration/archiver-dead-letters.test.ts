@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DLQ_HEADERS } from '../../consumers/runtime/group-consumer.js';
 import { tempDir } from '../helpers.js';
-import { pipelineEnv, readContiguous } from './archiver-processes.js';
+import { pipelineEnv, readPartitions } from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, kafkaClient, runCli, testBucket } from './stack.js';
 
@@ -69,7 +69,7 @@ test('poison records at the tail of a partition: each goes to the dead-letter to
     ['300', '301', '302', '303', '304', '305'],
     'each bad record once in the dead-letter topic',
   );
-  const archive = await readContiguous(store, topic, 1);
+  const archive = await readPartitions(store, topic, 1);
   assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
   assert.equal(archive.events.length, ids.size);
   const again = await runCli(['archive', '--once'], env, 60_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../helpers.js';
-import { pipelineEnv, startArchiver, waitUntil } from './archiver-processes.js';
+import { pipelineEnv, startArchiver, waitUntil } from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, ROOT, runCli, testBucket } from './stack.js';
 

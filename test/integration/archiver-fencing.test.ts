@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
 import { tempDir } from '../helpers.js';
-import {
-  PREFIX,
-  pipelineEnv,
-  readContiguous,
-  startArchiver,
-  waitUntil,
-} from './archiver-processes.js';
+import { PREFIX, pipelineEnv, readPartitions, startArchiver, waitUntil } from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, runCli, testBucket } from './stack.js';
 
@@ -69,7 +63,7 @@ test('an archiver member paused (SIGSTOP) past its session timeout and resumed w
   const final = await runCli(['archive', '--once'], env, 60_000);
   assert.equal(final.code, 0, final.stderr);
 
-  const archive = await readContiguous(store, topic, 1);
+  const archive = await readPartitions(store, topic, 1);
   assert.equal(archive.events.length, ids.size, 'no duplicate, no loss');
   assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
   const verified = await runCli(['verify'], env, 60_000);

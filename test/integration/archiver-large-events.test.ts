@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers.js';
-import { pipelineEnv, readContiguous } from './archiver-processes.js';
+import { pipelineEnv, readPartitions } from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, runCli, testBucket } from './stack.js';
 
@@ -51,7 +51,7 @@ async function archiveOnce(
   const archived = await runCli(['archive', '--once'], env, 150_000);
   const seconds = (Date.now() - started) / 1000;
   assert.equal(archived.code, 0, archived.stdout + archived.stderr);
-  const archive = await readContiguous(store, topic, partitions);
+  const archive = await readPartitions(store, topic, partitions);
   const eventBytes = archive.events.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
   return { archive, seconds, eventBytes };
 }

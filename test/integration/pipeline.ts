@@ -1,9 +1,12 @@
 /**
  * The whole pipeline against the local stack: the environment of a CLI run
- * (Kafka transport, S3 archive, the stack's signing keys) and a reader that
- * checks an archive's partitions as verify would and returns their events.
+ * (Kafka transport, S3 archive, the stack's signing keys), archiver members as
+ * real `audit-trail archive` processes, and a reader that checks an archive's
+ * partitions as verify would and returns their events.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfigFile } from '../../cli/config.js';
 import { META } from '../../consumers/archiver/archive-object.js';
 import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
@@ -11,7 +14,7 @@ import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
-import { brokers, s3Settings, STACK_ENV } from './stack.js';
+import { brokers, MAIN, s3Settings, STACK_ENV } from './stack.js';
 
 export const PREFIX = 'events';
 
@@ -44,6 +47,38 @@ export function pipelineEnv(
   };
 }
 
+export interface ArchiverProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `audit-trail archive` as a group member of its own process. */
+export function startArchiver(env: NodeJS.ProcessEnv, args: string[] = []): ArchiverProcess {
+  const child = spawn(process.execPath, [MAIN, 'archive', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, log: () => log, exited };
+}
+
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
 export interface ArchiveContents {
   events: AuditEventRecord[];
   objects: number;
@@ -65,7 +100,7 @@ export async function readPartitions(
       assert.equal(
         ref.firstOffset,
         expectedFirst,
-        `partition ${partition}: ${ref.key} starts where the previous ended`,
+        `partition ${partition}: ${ref.key} must start at ${expectedFirst} (no gap, no overlap)`,
       );
       const content = await store.get(ref.key);
       const meta = decodeContainerHeader(content).header.metadata;

@@ -24,6 +24,7 @@ const AUDIT_SETTINGS = new Set([
   'AUDIT_BATCH_MAX_AGE_MS',
   'AUDIT_SIGNING_KEY_FILE',
   'AUDIT_VERIFY_KEY_FILE',
+  'AUDIT_VERIFY_GRACE_MS',
   'AUDIT_DIGEST_INTERVAL_MS',
   'AUDIT_ENCRYPTION_KEY_FILE',
   'AUDIT_LOG_LEVEL',
@@ -92,6 +93,8 @@ export interface CliSettings {
   verifyKeyFile: string | undefined;
   /** @defaultValue 3600000 */
   digestIntervalMs: number;
+  /** How old the newest digest of a partition may be for `verify`. @defaultValue 2 digest intervals + 10 minutes */
+  verifyGraceMs: number;
   /** Consumer session timeout of the archiver. @defaultValue 30000 */
   archiverSessionTimeoutMs: number;
   /** How long `archive` may take to stop (SIGTERM, a fault) before it exits anyway. @defaultValue 10000 */
@@ -143,6 +146,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     signingKeyFile: nonEmpty(env, 'AUDIT_SIGNING_KEY_FILE'),
     verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
     digestIntervalMs: digestInterval(env),
+    verifyGraceMs: verifyGrace(env, digestInterval(env)),
     archiverSessionTimeoutMs: archiverSessionTimeout(env),
     archiverStopTimeoutMs: archiverStopTimeout(env),
     encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
@@ -234,6 +238,18 @@ function digestInterval(env: NodeJS.ProcessEnv): number {
     throw new ConfigError(
       'AUDIT_DIGEST_INTERVAL_MS',
       `must be a whole number of at least 1000, got "${value}"`,
+    );
+  return n;
+}
+
+function verifyGrace(env: NodeJS.ProcessEnv, digestIntervalMs: number): number {
+  const value = env['AUDIT_VERIFY_GRACE_MS'];
+  if (value === undefined || value === '') return 2 * digestIntervalMs + 600_000;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1000)
+    throw new ConfigError(
+      'AUDIT_VERIFY_GRACE_MS',
+      `must be a whole number of milliseconds, at least 1000, got "${value}"`,
     );
   return n;
 }

@@ -120,12 +120,21 @@ the archiver as AUDIT_SIGNING_KEY_FILE) and DIR/audit-signing.pub (public; give 
 verify as AUDIT_VERIFY_KEY_FILE).
 `;
 
-export const VERIFY_HELP = `Usage: audit-trail verify [--from ISO] [--to ISO] [--archive DIR] [--config FILE]
+export const VERIFY_HELP = `Usage: audit-trail verify [--from ISO] [--to ISO] [--archive DIR]
+                          [--partitions N] [--grace MS] [--anchor FILE] [--config FILE]
 
 Checks the archive (AUDIT_ARCHIVE_STORE): every digest's signature with
 AUDIT_VERIFY_KEY_FILE and its link to the previous digest, the SHA-256 of every object
-a digest lists, offset continuity and the hash chain between objects. Prints a report
-naming each object that is modified, missing, reordered or not covered by a valid
-digest, and exits with 1 if there is any. Objects newer than the last digest are
-reported as pending. --from and --to limit the digests checked by their interval.
+a digest lists, offset continuity and the hash chain between objects. Every key under
+the prefix must be an archive object, a digest or a claim (else: foreign); the
+partitions must be those of the events topic (read from Kafka with the kafka transport,
+partition 0 of the embedded pipeline, or --partitions N), each with a valid digest that
+ended less than the grace period ago (--grace, AUDIT_VERIFY_GRACE_MS; default two digest
+intervals and ten minutes). Objects newer than the last digest are reported as pending
+within the grace period and fail after it. --anchor FILE checks that the newest digests
+of the previous run are still in the chains (no rollback), and after a run without
+problems replaces FILE (mode 600) with the newest digests; an absent FILE is created
+(trust on first use). Prints a report naming every problem and an anchor line per
+partition; exits with 1 if there is any problem. --from and --to limit the digests
+checked by their interval.
 `;

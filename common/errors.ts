@@ -46,6 +46,8 @@ export const AuditErrorCode = {
   AccessDenied: 'ACCESS_DENIED',
   /** The configured bucket does not exist. */
   NoSuchBucket: 'NO_SUCH_BUCKET',
+  /** `verify` found the archive altered, incomplete or stale; an export refuses to read it. */
+  VerifyFailed: 'VERIFY_FAILED',
   /** The in-memory view of the trail was turned off by configuration. */
   NotRetained: 'NOT_RETAINED',
 } as const;

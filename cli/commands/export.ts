@@ -5,10 +5,47 @@ import { isExportFormat } from '../../consumers/exporter/render.js';
 import { exportToFile, writeExport } from '../../consumers/exporter/write-export.js';
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../producer/event-type.js';
 import { isoTime, parseOptions, UsageError } from '../args.js';
-import { cliSettings, effectiveEnv } from '../config.js';
+import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
+import type { Logger } from 'pino';
+import { AuditError, AuditErrorCode } from '../../common/errors.js';
+import { verifyArchive } from '../../consumers/archiver/verify.js';
+import type { ObjectStore } from '../../consumers/object-store/object-store.js';
+import { verifyKey } from '../keys.js';
+import { expectedPartitions } from '../verification.js';
 import { existsSync } from 'node:fs';
 
-export async function exportCommand(args: string[]): Promise<number> {
+/**
+ * With a verify key configured, the archive is verified first, as `verify`
+ * would, and the export refuses (VERIFY_FAILED, naming the first problem) to
+ * read from an archive that does not verify; objects pending within the grace
+ * period are exported with a warning. Without a verify key nothing is checked.
+ */
+async function verifiedKeys(
+  settings: CliSettings,
+  store: ObjectStore,
+  logger: Logger,
+): Promise<{ keys: Set<string>; expected: string[] } | undefined> {
+  if (settings.verifyKeyFile === undefined) return undefined;
+  const expected = await expectedPartitions(settings, logger);
+  const report = await verifyArchive(store, {
+    prefix: settings.prefix,
+    publicKey: verifyKey(settings),
+    expected,
+    graceMs: settings.verifyGraceMs,
+  });
+  const first = report.problems[0];
+  if (first !== undefined) {
+    throw new AuditError(
+      AuditErrorCode.VerifyFailed,
+      `the archive does not verify (${report.problems.length} problems; first: ${first.kind} ${first.key}: ${first.detail}); run audit-trail verify`,
+    );
+  }
+  for (const key of report.pending)
+    process.stderr.write(`audit-trail: warning: ${key} is newer than the last digest (pending)\n`);
+  return { keys: new Set(report.accepted), expected };
+}
+
+export async function exportCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, {
     format: { type: 'string' },
     package: { type: 'string' },
@@ -35,8 +72,14 @@ export async function exportCommand(args: string[]): Promise<number> {
   const archiveDir = o.archive ?? settings.archiveDir;
   if (!fromS3 && !existsSync(archiveDir))
     throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
+  const store = archiveStore(settings, o.archive);
+  const verified = await verifiedKeys(settings, store, logger);
   const records = filterRecords(
-    readArchive(archiveStore(settings, o.archive), { prefix: settings.prefix }),
+    readArchive(store, {
+      prefix: settings.prefix,
+      keys: verified?.keys,
+      expected: verified?.expected,
+    }),
     {
       packageName: o.package,
       eventType: o.type,

@@ -60,3 +60,43 @@ export interface ArchivedObjectRef {
   firstOffset: number;
   lastOffset: number;
 }
+
+/** What a key under the archive prefix is. Anything else there is foreign. */
+export type ArchiveKeyKind =
+  | { kind: 'object'; object: ParsedArchiveKey }
+  | { kind: 'digest'; topic: string; partition: number }
+  | { kind: 'claim'; topic: string; partition: number }
+  | { kind: 'foreign' };
+
+const DIGEST_PART = /^_digests\/([A-Za-z0-9._-]+)\/(\d+)\/\d{13}-\d{13}\.json$/;
+const CLAIM_PART = /^_claims\/([A-Za-z0-9._-]+)\/(\d+)\/\d{20}$/;
+
+/**
+ * Classifies a key strictly: an archive object only when the key is exactly
+ * what `archiveKeyFor` builds for the parts it names under `prefix` (no extra
+ * folders, no other prefix), a digest or a claim only in their own folders of
+ * the prefix. Verify and the exporter use this one function, so that both see
+ * the same archive.
+ */
+export function classifyArchiveKey(prefix: string, key: string): ArchiveKeyKind {
+  if (!key.startsWith(`${prefix}/`)) return { kind: 'foreign' };
+  const rest = key.slice(prefix.length + 1);
+  const digest = DIGEST_PART.exec(rest);
+  if (digest !== null)
+    return { kind: 'digest', topic: digest[1] as string, partition: Number(digest[2]) };
+  const claim = CLAIM_PART.exec(rest);
+  if (claim !== null)
+    return { kind: 'claim', topic: claim[1] as string, partition: Number(claim[2]) };
+  const object = parseArchiveKey(key);
+  if (
+    object !== undefined &&
+    object.prefix === prefix &&
+    /^[A-Za-z0-9._-]+$/.test(object.topic) &&
+    archiveKeyFor({ ...object, firstRecordTime: object.hourStart }) === key
+  )
+    return { kind: 'object', object };
+  return { kind: 'foreign' };
+}
+
+/** `topic/partition`, the name of a partition in reports and anchors. */
+export const partitionId = (topic: string, partition: number): string => `${topic}/${partition}`;

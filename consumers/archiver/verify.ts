@@ -1,16 +1,24 @@
 /**
  * Verification of the archive: digests first (signature, chain of digests,
  * listed objects present with the listed SHA-256), then objects (offset
- * continuity and the hash chain in each object's metadata). Objects newer than
- * the last digest of their partition are pending, not failures: a running
- * archiver has not closed their interval yet.
+ * continuity and the hash chain in each object's metadata).
+ *
+ * What it proves rests on things a writer to the bucket cannot forge or undo:
+ * the signing key (digests), the set of partitions that must exist (from the
+ * caller: the topic's partitions, the anchor), the clock (the newest digest of
+ * each partition must be younger than the grace period; objects after it are
+ * pending only within that period), and the anchor (the newest digest seen by
+ * the previous run, kept outside the bucket), which must still be in the chain.
+ * Every key under the prefix is classified strictly; anything that is not an
+ * archive object, a digest or a claim is foreign. docs/archive.md has the
+ * threat model.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { META, CHAIN_START } from './archive-object.js';
-import { parseArchiveKey } from './archive-key.js';
+import { classifyArchiveKey, partitionId } from './archive-key.js';
 import { decodeDigest, type Digest, digestSignatureValid, parseDigestKey } from './digest.js';
 
 export type ProblemKind =
@@ -20,7 +28,19 @@ export type ProblemKind =
   | 'not-covered'
   | 'bad-signature'
   | 'broken-digest-chain'
-  | 'unreadable';
+  | 'unreadable'
+  /** A key under the prefix that is no archive object, digest or claim (e.g. a nested copy). */
+  | 'foreign'
+  /** A partition in the archive that is not among the expected ones. */
+  | 'foreign-partition'
+  /** An expected partition without any valid digest. */
+  | 'no-digests'
+  /** The newest valid digest of a partition ended longer than the grace period ago. */
+  | 'stale-digests'
+  /** Objects after the last digest of a partition whose digests are stale. */
+  | 'stale-pending'
+  /** The digest the anchor names is no longer in the partition's chain (rollback, replacement). */
+  | 'anchor-mismatch';
 
 export interface Problem {
   kind: ProblemKind;
@@ -29,6 +49,17 @@ export interface Problem {
   detail: string;
 }
 
+/** The newest valid digest of a partition: what an anchor keeps. */
+export interface AnchorEntry {
+  digest_key: string;
+  signature: string;
+  interval_end: string;
+  covered_through_offset: number;
+}
+
+/** Per partition (`topic/partition`), the newest valid digest seen by a run of verify. */
+export type Anchor = Record<string, AnchorEntry>;
+
 export interface VerifyReport {
   partitions: number;
   objects: number;
@@ -36,7 +67,14 @@ export interface VerifyReport {
   events: number;
   pending: string[];
   problems: Problem[];
+  /** The newest valid digest of each partition, for the next anchor. */
+  latest: Anchor;
+  /** Archive objects that verify accepts (in range, not foreign), for an export to read. */
+  accepted: string[];
 }
+
+/** The default grace period: two digest intervals of one hour and ten minutes. */
+export const DEFAULT_GRACE_MS = 2 * 3_600_000 + 600_000;
 
 export interface VerifyOptions {
   prefix: string;
@@ -45,6 +83,23 @@ export interface VerifyOptions {
   from?: number | undefined;
   /** Only digests whose interval starts before this time (ms). */
   to?: number | undefined;
+  /**
+   * Partitions (`topic/partition`) that must exist; any other partition found is
+   * foreign. When absent, the partitions found are taken as they are, and only
+   * the anchor's must exist.
+   */
+  expected?: readonly string[] | undefined;
+  /** How old the newest digest of a partition may be. @defaultValue DEFAULT_GRACE_MS */
+  graceMs?: number | undefined;
+  /** The anchor of the previous run: its digests must still be in the chains. */
+  anchor?: Anchor | undefined;
+  /** @defaultValue Date.now() */
+  now?: number | undefined;
+}
+
+/** The anchor to keep after a run that found no problem. */
+export function anchorFromReport(report: VerifyReport): Anchor {
+  return { ...report.latest };
 }
 
 interface PartitionKeys {
@@ -55,10 +110,11 @@ interface PartitionKeys {
 async function collectKeys(
   store: ObjectStore,
   prefix: string,
+  foreign: string[],
 ): Promise<Map<string, PartitionKeys>> {
   const partitions = new Map<string, PartitionKeys>();
   const entry = (topic: string, partition: number): PartitionKeys => {
-    const id = `${topic}/${partition}`;
+    const id = partitionId(topic, partition);
     let keys = partitions.get(id);
     if (keys === undefined) {
       keys = { objects: [], digests: [] };
@@ -67,22 +123,22 @@ async function collectKeys(
     return keys;
   };
   for await (const key of store.list(`${prefix}/`)) {
-    const object = parseArchiveKey(key);
-    if (object !== undefined && object.prefix === prefix) {
-      entry(object.topic, object.partition).objects.push({
+    const kind = classifyArchiveKey(prefix, key);
+    if (kind.kind === 'object') {
+      entry(kind.object.topic, kind.object.partition).objects.push({
         key,
-        firstOffset: object.firstOffset,
-        lastOffset: object.lastOffset,
+        firstOffset: kind.object.firstOffset,
+        lastOffset: kind.object.lastOffset,
       });
-      continue;
-    }
-    const digest = parseDigestKey(key);
-    if (digest !== undefined && key.startsWith(`${prefix}/_digests/`))
-      entry(digest.topic, digest.partition).digests.push({
-        key,
-        start: digest.start,
-        end: digest.end,
-      });
+    } else if (kind.kind === 'digest') {
+      const digest = parseDigestKey(key);
+      if (digest !== undefined)
+        entry(kind.topic, kind.partition).digests.push({
+          key,
+          start: digest.start,
+          end: digest.end,
+        });
+    } else if (kind.kind === 'foreign') foreign.push(key);
   }
   for (const keys of partitions.values()) {
     keys.objects.sort((a, b) => a.lastOffset - b.lastOffset || a.firstOffset - b.firstOffset);
@@ -102,11 +158,38 @@ export async function verifyArchive(
     events: 0,
     pending: [],
     problems: [],
+    latest: {},
+    accepted: [],
   };
   const problem = (kind: ProblemKind, key: string, detail: string): void =>
     void report.problems.push({ kind, key, detail });
-  for (const keys of (await collectKeys(store, options.prefix)).values()) {
+  const now = options.now ?? Date.now();
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const foreign: string[] = [];
+  const partitions = await collectKeys(store, options.prefix, foreign);
+  for (const key of foreign)
+    problem('foreign', key, 'not an archive object, digest or claim (copied, nested or forged)');
+  const expected = new Set([...(options.expected ?? []), ...Object.keys(options.anchor ?? {})]);
+  for (const id of expected) {
+    if (!partitions.has(id))
+      problem(
+        'no-digests',
+        `${options.prefix}/_digests/${id}/`,
+        `partition ${id} is expected but has nothing in the archive`,
+      );
+  }
+  for (const [id, keys] of partitions) {
     report.partitions++;
+    if (options.expected !== undefined && !expected.has(id)) {
+      problem(
+        'foreign-partition',
+        `${options.prefix}/.../${id}`,
+        `partition ${id} is not one of the expected partitions (${[...expected].join(', ')})`,
+      );
+      continue;
+    }
+    /** Valid digests of the partition by key, for the anchor check. */
+    const validDigests = new Map<string, string>();
     const present = new Set(keys.objects.map((o) => o.key));
     const covered = new Set<string>();
     /** The SHA-256 that a digest in range lists for an object; checked when the object is read, once. */
@@ -161,6 +244,13 @@ export async function verifyArchive(
         );
       }
       previous = { key, digest };
+      validDigests.set(key, digest.signature);
+      report.latest[id] = {
+        digest_key: key,
+        signature: digest.signature,
+        interval_end: digest.interval_end,
+        covered_through_offset: digest.covered_through_offset,
+      };
       const inRange =
         (options.from === undefined || Date.parse(digest.interval_end) > options.from) &&
         (options.to === undefined || Date.parse(digest.interval_start) < options.to);
@@ -176,10 +266,35 @@ export async function verifyArchive(
       coveredThrough = Math.max(coveredThrough, digest.covered_through_offset);
     }
 
+    const latest = report.latest[id];
+    const fresh = latest !== undefined && Date.parse(latest.interval_end) >= now - graceMs;
+    if (latest === undefined) {
+      problem(
+        'no-digests',
+        `${options.prefix}/_digests/${id}/`,
+        `partition ${id} has no valid digest`,
+      );
+    } else if (!fresh) {
+      problem(
+        'stale-digests',
+        latest.digest_key,
+        `the newest valid digest of ${id} ended ${latest.interval_end}, longer ago than the grace period of ${graceMs} ms`,
+      );
+    }
+    const anchored = options.anchor?.[id];
+    if (anchored !== undefined && validDigests.get(anchored.digest_key) !== anchored.signature) {
+      problem(
+        'anchor-mismatch',
+        anchored.digest_key,
+        `the anchor's digest of ${id} (interval ending ${anchored.interval_end}) is not in the chain any more: rolled back or replaced`,
+      );
+    }
+
     let expectedFirst = 0;
     let previousSha = CHAIN_START;
     for (const object of keys.objects) {
       report.objects++;
+      const problemsBefore = report.problems.length;
       let bytes: Buffer;
       try {
         bytes = await store.get(object.key);
@@ -233,9 +348,17 @@ export async function verifyArchive(
       }
       report.events += Number(metadata[META.count] ?? 0);
       if (!covered.has(object.key)) {
-        if (object.firstOffset > coveredThrough) report.pending.push(object.key);
-        else problem('not-covered', object.key, 'no valid digest lists it');
+        if (object.firstOffset <= coveredThrough)
+          problem('not-covered', object.key, 'no valid digest lists it');
+        else if (fresh) report.pending.push(object.key);
+        else if (latest !== undefined)
+          problem(
+            'stale-pending',
+            object.key,
+            `after the last digest of ${id}, which ended longer ago than the grace period`,
+          );
       }
+      if (report.problems.length === problemsBefore) report.accepted.push(object.key);
       previousSha = sha256;
       expectedFirst = object.lastOffset + 1;
     }

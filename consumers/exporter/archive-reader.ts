@@ -7,20 +7,36 @@ import { AuditErrorCode, CodecError, StorageError } from '../../common/errors.js
 import { readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
-import { parseArchiveKey } from '../archiver/archive-key.js';
+import { classifyArchiveKey, partitionId } from '../archiver/archive-key.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 
 export interface ArchiveReadOptions {
   prefix: string;
   schemas?: SchemaSet;
+  /** Only these partitions (`topic/partition`); all when absent. */
+  expected?: readonly string[] | undefined;
+  /** Only these objects (e.g. those verify accepted); all archive objects when absent. */
+  keys?: ReadonlySet<string> | undefined;
 }
 
+/**
+ * The archive objects under `prefix`, classified as verify classifies them:
+ * a key that is not exactly an archive object key (a copy under a nested
+ * folder, another prefix) is never read.
+ */
 export async function* archiveObjectKeys(
   store: ObjectStore,
   prefix: string,
+  expected?: readonly string[],
 ): AsyncGenerator<string> {
-  for await (const key of store.list(`${prefix}/dt=`))
-    if (parseArchiveKey(key) !== undefined) yield key;
+  const only = expected === undefined ? undefined : new Set(expected);
+  for await (const key of store.list(`${prefix}/dt=`)) {
+    const kind = classifyArchiveKey(prefix, key);
+    if (kind.kind !== 'object') continue;
+    if (only !== undefined && !only.has(partitionId(kind.object.topic, kind.object.partition)))
+      continue;
+    yield key;
+  }
 }
 
 export async function* readArchive(
@@ -28,7 +44,8 @@ export async function* readArchive(
   options: ArchiveReadOptions,
 ): AsyncGenerator<AuditEventRecord> {
   const schemas = options.schemas ?? auditEventSchemas();
-  for await (const key of archiveObjectKeys(store, options.prefix)) {
+  for await (const key of archiveObjectKeys(store, options.prefix, options.expected)) {
+    if (options.keys !== undefined && !options.keys.has(key)) continue;
     const bytes = await store.get(key);
     try {
       yield* readContainerRecords<AuditEventRecord>(bytes, schemas);

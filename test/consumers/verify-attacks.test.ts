@@ -1,0 +1,168 @@
+/**
+ * An attacker with write access to the bucket, but without the signing key,
+ * tries to make verify accept what it must not: every attempt fails, naming
+ * the cause, and the exporter does not read what verify would not accept.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
+import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
+import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import {
+  anchorFromReport,
+  verifyArchive,
+  type VerifyOptions,
+  type VerifyReport,
+} from '../../consumers/archiver/verify.js';
+import { readArchive } from '../../consumers/exporter/archive-reader.js';
+import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
+import { AuditEvent } from '../../producer/audit-event.js';
+import { AuditTrail } from '../../producer/audit-trail.js';
+import { AuditEventType } from '../../producer/event-type.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { encodeSingleObject } from '../../schemas/single-object.js';
+import { collect, tempDir } from '../helpers.js';
+
+const keys = generateKeyPairSync('ed25519');
+const HOUR = 3_600_000;
+
+/** The archive of an embedded pipeline: 3 runs of 250 events in objects of 100, digests signed. */
+async function archive(t: TestContext, signed = true): Promise<LocalDirStore> {
+  const dir = await tempDir(t);
+  const spoolDir = join(dir, 'spool');
+  const store = new LocalDirStore(join(dir, 'archive'));
+  for (let run = 0; run < 3; run++) {
+    const trail = new AuditTrail({ spoolDir });
+    for (let i = 0; i < 250; i++)
+      trail.addEvent(new AuditEvent(AuditEventType.IntegrityCheck).withPackageName(`p${i % 5}`));
+    await trail.close();
+    await new SpoolArchiver({
+      spoolDir,
+      store,
+      batch: { maxEvents: 100 },
+      signingKey: signed ? keys.privateKey : undefined,
+    }).drain();
+  }
+  return store;
+}
+
+const keysOf = async (store: LocalDirStore, suffix: string): Promise<string[]> =>
+  (await collect(store.list('events/'))).filter((k) => k.endsWith(suffix));
+
+const options = (extra: Partial<VerifyOptions> = {}): VerifyOptions => ({
+  prefix: 'events',
+  publicKey: keys.publicKey,
+  expected: ['audit.events/0'],
+  ...extra,
+});
+
+function kinds(report: VerifyReport): string[] {
+  return report.problems.map((p) => p.kind);
+}
+
+/** Objects that continue partition `partition` of the archive, written without a digest. */
+async function appendObjects(
+  store: LocalDirStore,
+  partition: number,
+  count: number,
+): Promise<string> {
+  const archiver = new PartitionArchiver({
+    store,
+    prefix: 'events',
+    topic: 'audit.events',
+    partition,
+    schemas: auditEventSchemas(),
+    policy: batchPolicy({ maxEvents: count }),
+    codec: 'deflate',
+    deadLetter: () => Promise.reject(new Error('unexpected dead letter')),
+  });
+  const next = await archiver.resume();
+  let key = '';
+  for (let i = 0; i < count; i++) {
+    const event = new AuditEvent(AuditEventType.ConfigurationChange)
+      .withDetail('forged', 'yes')
+      .toRecord();
+    const written = await archiver.add({
+      offset: next + i,
+      timestamp: Date.now(),
+      value: encodeSingleObject(auditEventSchemas(), { ...event, source: 'attacker' }),
+    });
+    if (written !== undefined) key = written.key;
+  }
+  return key;
+}
+
+test('an untouched archive verifies, with nothing pending', async (t) => {
+  const report = await verifyArchive(await archive(t), options());
+  assert.deepEqual(report.problems, []);
+  assert.deepEqual(report.pending, []);
+  assert.equal(report.events, 750);
+});
+
+test('every digest deleted: verify fails (no digests)', async (t) => {
+  const store = await archive(t);
+  for (const key of await keysOf(store, '.json')) await store.delete(key);
+  const report = await verifyArchive(store, options());
+  assert.ok(kinds(report).includes('no-digests'), kinds(report).join('; '));
+});
+
+test('a whole archive replaced by forged events without digests: verify fails', async (t) => {
+  const forged = await archive(t, false);
+  const report = await verifyArchive(forged, options());
+  assert.ok(kinds(report).includes('no-digests'), kinds(report).join('; '));
+});
+
+test('an object under a nested key is foreign: verify fails and export does not read it', async (t) => {
+  const store = await archive(t);
+  const [first] = await keysOf(store, '.avro');
+  const nested = (first as string).replace(/^events\/(dt=[^/]+)\//, 'events/$1/x/$1/');
+  assert.notEqual(nested, first);
+  await store.put(nested, await store.get(first as string));
+  const report = await verifyArchive(store, options());
+  assert.ok(
+    report.problems.some((p) => p.kind === 'foreign' && p.key === nested),
+    kinds(report).join('; '),
+  );
+  const exported = await collect(readArchive(store, { prefix: 'events' }));
+  assert.equal(exported.length, 750, 'the copy under the nested key is not exported');
+});
+
+test('a forged new partition: verify fails (foreign partition), export does not read it', async (t) => {
+  const store = await archive(t);
+  await appendObjects(store, 3, 20);
+  const report = await verifyArchive(store, options());
+  assert.ok(kinds(report).includes('foreign-partition'), kinds(report).join('; '));
+  const exported = await collect(readArchive(store, { prefix: 'events', expected: ['audit.events/0'] }));
+  assert.equal(exported.length, 750, 'the forged partition is not exported');
+});
+
+test('an object appended after the last digest with a correct chain link: pending within the grace period, a failure after it', async (t) => {
+  const store = await archive(t);
+  const appended = await appendObjects(store, 0, 20);
+  const within = await verifyArchive(store, options({ graceMs: HOUR }));
+  assert.deepEqual(within.problems, []);
+  assert.deepEqual(within.pending, [appended]);
+  const later = await verifyArchive(store, options({ graceMs: HOUR, now: Date.now() + 2 * HOUR }));
+  assert.ok(
+    later.problems.some((p) => p.kind === 'stale-pending' && p.key === appended),
+    kinds(later).join('; '),
+  );
+});
+
+test('a rollback (newest digest and the objects after the one before deleted) is caught by the anchor', async (t) => {
+  const store = await archive(t);
+  const first = await verifyArchive(store, options());
+  assert.deepEqual(first.problems, []);
+  const anchor = anchorFromReport(first);
+  const digests = await keysOf(store, '.json');
+  const newest = digests.at(-1) as string;
+  await store.delete(newest);
+  for (const key of (await keysOf(store, '.avro')).slice(-3)) await store.delete(key);
+  const report = await verifyArchive(store, options({ anchor }));
+  assert.ok(
+    report.problems.some((p) => p.kind === 'anchor-mismatch'),
+    kinds(report).join('; '),
+  );
+});

@@ -134,7 +134,9 @@ test('a forged new partition: verify fails (foreign partition), export does not 
   await appendObjects(store, 3, 20);
   const report = await verifyArchive(store, options());
   assert.ok(kinds(report).includes('foreign-partition'), kinds(report).join('; '));
-  const exported = await collect(readArchive(store, { prefix: 'events', expected: ['audit.events/0'] }));
+  const exported = await collect(
+    readArchive(store, { prefix: 'events', expected: ['audit.events/0'] }),
+  );
   assert.equal(exported.length, 750, 'the forged partition is not exported');
 });
 

@@ -10,9 +10,47 @@ import { LIMITS } from './limits.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** C0 controls (NUL included), DEL and the C1 controls U+0080 to U+009F. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** The same, except tab, line feed and carriage return (multi-line fields). */
+const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/**
+ * A lone surrogate: in `u` mode a well-formed pair is one code point and does not
+ * match. Such a string has no UTF-8 form; other Avro readers cannot decode it.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/**
+ * Detail keys that JavaScript objects treat as their prototype: readers that
+ * build objects by assignment (decoders, `JSON.parse` + spread, many tools)
+ * drop or misread them, so such an event could not be kept exactly.
+ */
+const RESERVED_DETAIL_KEYS = new Set(['__proto__']);
+
+/** A key as JSON with C1 controls escaped too, safe to print in a message. */
+function printable(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Refuses what cannot be stored exactly: lone surrogates, and control characters. */
+function checkCharacters(field: string, value: string, multiline: boolean): void {
+  if (LONE_SURROGATE.test(value))
+    fail(AuditErrorCode.InvalidField, field, 'is not well-formed Unicode (a lone surrogate)');
+  if ((multiline ? CONTROL_EXCEPT_WHITESPACE : CONTROL).test(value)) {
+    fail(
+      AuditErrorCode.InvalidField,
+      field,
+      multiline
+        ? 'must not contain control characters other than tab, CR and LF'
+        : 'must not contain control characters',
+    );
+  }
+}
 /**
  * A plausible version across ecosystems: optional epoch (`1:`), optional `v`,
  * a number, then letters, digits and the separators `. - + ~ _`
@@ -39,9 +77,7 @@ export function checkText(field: string, value: unknown, max: number, multiline 
   if (value.trim().length === 0) fail(AuditErrorCode.InvalidField, field, 'must not be blank');
   if (value.length > max)
     fail(AuditErrorCode.FieldTooLarge, field, `is ${value.length} characters, the limit is ${max}`);
-  if ((multiline ? CONTROL_EXCEPT_WHITESPACE : CONTROL).test(value)) {
-    fail(AuditErrorCode.InvalidField, field, 'must not contain control characters');
-  }
+  checkCharacters(field, value, multiline);
   return value;
 }
 
@@ -88,7 +124,21 @@ export function checkTimestamp(value: unknown): number {
 export function checkDetail(key: unknown, value: unknown): void {
   if (typeof key !== 'string' || key.length === 0)
     fail(AuditErrorCode.InvalidField, 'details', 'keys must be non-empty strings');
+  if (LONE_SURROGATE.test(key) || CONTROL.test(key)) {
+    fail(
+      AuditErrorCode.InvalidField,
+      'details',
+      `key ${printable(key)} must be well-formed Unicode without control characters`,
+    );
+  }
   const field = `details.${key}`;
+  if (RESERVED_DETAIL_KEYS.has(key)) {
+    fail(
+      AuditErrorCode.InvalidField,
+      field,
+      'is reserved: JavaScript readers treat it as the prototype, so it could not be kept exactly',
+    );
+  }
   if (key.length > LIMITS.detailKey) {
     fail(
       AuditErrorCode.FieldTooLarge,
@@ -96,8 +146,6 @@ export function checkDetail(key: unknown, value: unknown): void {
       `key is ${key.length} characters, the limit is ${LIMITS.detailKey}`,
     );
   }
-  if (CONTROL.test(key))
-    fail(AuditErrorCode.InvalidField, field, 'key must not contain control characters');
   if (typeof value !== 'string')
     fail(AuditErrorCode.InvalidField, field, `must be a string, got ${typeof value}`);
   if (value.length > LIMITS.detailValue) {
@@ -107,6 +155,7 @@ export function checkDetail(key: unknown, value: unknown): void {
       `is ${value.length} characters, the limit is ${LIMITS.detailValue}`,
     );
   }
+  checkCharacters(field, value, true);
 }
 
 export function checkDetails(value: unknown): Record<string, string> {

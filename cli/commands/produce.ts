@@ -1,20 +1,19 @@
 /**
  * `produce --from FILE.ndjson`: one event per line, fields named as in the
- * exports. Bad lines are reported with their line number and skipped; every
- * good line is sent. Exit code 1 when any line was rejected.
+ * exports, UTF-8 (a leading byte order mark is dropped). Bad lines, including
+ * lines that are not valid UTF-8, are reported on stderr, one line each with its
+ * line number, and skipped; every good line is sent. Exit code 1 when any line
+ * was rejected.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { ValidationError } from '../../common/errors.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { recordFromJson } from '../../producer/record-from-json.js';
 import { parseOptions, positiveInt, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
+import { utf8Lines } from '../input-lines.js';
 import { openTrail } from '../trail.js';
-
-/** Reports of bad lines stop after this many; the count still covers them all. */
-const MAX_REPORTED = 20;
 
 export async function produceCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, {
@@ -40,18 +39,18 @@ export async function produceCommand(args: string[], logger: Logger): Promise<nu
   let rejected = 0;
   let lineNumber = 0;
   try {
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      lineNumber++;
-      if (line.trim() === '') continue;
+    for await (const line of utf8Lines(input as AsyncIterable<Buffer>)) {
+      lineNumber = line.lineNumber;
       try {
-        trail.addEvent(AuditEvent.fromRecord(recordFromJson(JSON.parse(line))));
+        if ('error' in line) throw line.error;
+        if (line.text.trim() === '') continue;
+        trail.addEvent(AuditEvent.fromRecord(recordFromJson(JSON.parse(line.text))));
         accepted++;
       } catch (error) {
-        // a bad line is skipped; a failure of the spool or the broker stops the run
+        // a bad line is skipped (each one reported); a failure of the spool or the broker stops the run
         if (!(error instanceof SyntaxError) && !(error instanceof ValidationError)) throw error;
         rejected++;
-        if (rejected <= MAX_REPORTED)
-          process.stderr.write(`audit-trail: line ${lineNumber}: ${error.message}\n`);
+        process.stderr.write(`audit-trail: line ${lineNumber}: ${error.message}\n`);
       }
     }
   } finally {

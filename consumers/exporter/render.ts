@@ -3,9 +3,11 @@
  * snake_case field names in schema order and ISO-8601 UTC timestamps.
  *
  * CSV: RFC 4180 (CRLF, quoting by csv-stringify), a header row, `details` as a
- * JSON object in one cell, and cells that start with `=`, `+`, `-`, `@`, tab or
- * carriage return prefixed with `'` so that spreadsheets do not run them as
- * formulas (OWASP, CSV injection).
+ * JSON object in one cell. Every cell holding a line break (CR or LF) is quoted,
+ * so that no value can split a row. A cell is prefixed with `'` so that
+ * spreadsheets do not run it as a formula (OWASP, CSV injection) when it starts
+ * with tab, CR or LF, or when its first character that is not whitespace or a
+ * control character is `=`, `+`, `-` or `@` (`" =cmd"`, `"\n=1+1"`).
  */
 import { stringify, type Stringifier } from 'csv-stringify';
 import { EVENT_FIELDS, type AuditEventRecord } from '../../schemas/event-record.js';
@@ -34,8 +36,20 @@ export function toExportObject(record: AuditEventRecord): Record<string, unknown
   };
 }
 
-/** One CSV row (before quoting), aligned with EVENT_FIELDS. Absent values are empty cells. */
+/** A formula sign after optional whitespace or control characters, or a leading tab, CR or LF. */
+const FORMULA_START = /^[\s\u0000-\u001f]*[=+\-@]|^[\t\r\n]/u;
+
+/** The cell as a spreadsheet shows it but never runs it: `'` before a cell that could start a formula. */
+export function neutraliseFormula(cell: string): string {
+  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+}
+
+/** One CSV row (before quoting), aligned with EVENT_FIELDS, formulas neutralised. Absent values are empty cells. */
 export function toCsvRow(record: AuditEventRecord): string[] {
+  return plainCsvCells(record).map(neutraliseFormula);
+}
+
+function plainCsvCells(record: AuditEventRecord): string[] {
   return [
     record.id,
     new Date(record.timestamp).toISOString(),
@@ -56,7 +70,8 @@ export function csvStringifier(): Stringifier {
     header: true,
     columns: [...EVENT_FIELDS],
     record_delimiter: 'windows',
-    escape_formulas: true,
+    // 'windows' turns off quoting of cells with line breaks; a bare CR or LF would split the row
+    quoted_match: /[\r\n]/,
   });
 }
 

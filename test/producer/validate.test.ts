@@ -38,6 +38,9 @@ const valid: [string, Partial<AuditEventRecord>][] = [
     { user: '=HYPERLINK("http://x","y")' },
   ],
   ['epoch timestamp', { timestamp: 0 }],
+  ['details value with tab and line breaks', { details: { log: 'a\tb\r\nc\nd' } }],
+  ['astral characters (a surrogate pair)', { user: 'ada 🙂', details: { '🙂': '𝄞' } }],
+  ['details key constructor', { details: { constructor: 'x', prototype: 'y' } }],
 ];
 
 for (const [name, overrides] of valid) {
@@ -172,6 +175,66 @@ const invalid: [string, Partial<AuditEventRecord> | Record<string, unknown>, str
     },
     AuditErrorCode.FieldTooLarge,
     'details',
+  ],
+  ['lone high surrogate in user', { user: 'ada\ud800' }, AuditErrorCode.InvalidField, 'user'],
+  ['lone low surrogate in source', { source: '\udc00h' }, AuditErrorCode.InvalidField, 'source'],
+  [
+    'lone surrogate in package name',
+    { package_name: 'p\ud800' },
+    AuditErrorCode.InvalidField,
+    'package_name',
+  ],
+  [
+    'lone surrogate in error message',
+    { success: false, error_message: 'x\udfff' },
+    AuditErrorCode.InvalidField,
+    'error_message',
+  ],
+  [
+    'lone surrogate in a details value',
+    { details: { note: '\ud800' } },
+    AuditErrorCode.InvalidField,
+    'details.note',
+  ],
+  [
+    'lone surrogate in a details key',
+    { details: { 'k\ud800': 'v' } },
+    AuditErrorCode.InvalidField,
+    'details',
+  ],
+  ['NUL in user', { user: 'a\u0000b' }, AuditErrorCode.InvalidField, 'user'],
+  [
+    'NUL in a details value',
+    { details: { note: 'a\u0000' } },
+    AuditErrorCode.InvalidField,
+    'details.note',
+  ],
+  ['C1 NEL in user', { user: 'a\u0085b' }, AuditErrorCode.InvalidField, 'user'],
+  ['C1 CSI in source', { source: '\u009b31m' }, AuditErrorCode.InvalidField, 'source'],
+  [
+    'C1 CSI in error message',
+    { success: false, error_message: 'x\u009b' },
+    AuditErrorCode.InvalidField,
+    'error_message',
+  ],
+  [
+    'C1 in a details value',
+    { details: { note: 'x\u0090' } },
+    AuditErrorCode.InvalidField,
+    'details.note',
+  ],
+  ['C1 in a details key', { details: { 'k\u0080': 'v' } }, AuditErrorCode.InvalidField, 'details'],
+  [
+    'escape in a details value',
+    { details: { note: '\u001b[31m' } },
+    AuditErrorCode.InvalidField,
+    'details.note',
+  ],
+  [
+    'a details key __proto__',
+    { details: JSON.parse('{"__proto__":"x"}') as Record<string, string> },
+    AuditErrorCode.InvalidField,
+    'details.__proto__',
   ],
   ['success not a boolean', { success: 'yes' }, AuditErrorCode.InvalidField, 'success'],
   [

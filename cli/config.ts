@@ -53,8 +53,16 @@ export function readConfigFile(path: string): Record<string, string> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const match = /^(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (match === null)
-      throw new ConfigError(`${path}:${index + 1}`, `expected NAME=value, got "${line}"`);
+    if (match === null) {
+      // the line may hold a secret: name the setting if one can be read, never the value
+      const name = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]/.exec(line)?.[1];
+      throw new ConfigError(
+        `${path}:${index + 1}`,
+        name === undefined
+          ? 'is not a NAME=value line (its content is not shown, it may hold a secret)'
+          : `${name}: expected NAME=value with no spaces around = (the value is not shown)`,
+      );
+    }
     const [, name, rawValue] = match as unknown as [string, string, string];
     if (!AUDIT_SETTINGS.has(name) && !SERVER_PREFIXES.some((p) => name.startsWith(p))) {
       throw new ConfigError(`${path}:${index + 1}`, `unknown setting ${name}`);

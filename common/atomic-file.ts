@@ -1,10 +1,13 @@
 /**
  * Replaces a file so that a crash leaves either the previous file or the new
  * complete one, never a part: write a temporary file beside it, fdatasync it,
- * rename it over the target, fsync the folder.
+ * rename it over the target, fsync the folder. The file is mode 0600: it is
+ * audit data or a key. A symbolic link at the target is replaced, never
+ * followed.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temporary files carry this mark; listings of a folder being written skip them. */
@@ -24,6 +27,8 @@ export async function writeFileAtomically(
     await write(temp);
     const file = await open(temp, 'r+');
     try {
+      // audit data and keys are their owner's only, whatever the umask or the writer's mode
+      await file.chmod(0o600);
       await file.datasync();
     } finally {
       await file.close();
@@ -42,5 +47,28 @@ export async function syncFolder(folder: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Creates `folder` (and its parents) readable by its owner only: mode 0700 whatever the umask. */
+export async function makePrivateFolder(folder: string): Promise<void> {
+  const first = await mkdir(folder, { recursive: true, mode: 0o700 });
+  // the umask may have taken bits off new folders; set them on each folder created here
+  if (first !== undefined) {
+    for (let dir = folder; dir.length >= first.length; dir = dirname(dir)) {
+      await chmod(dir, 0o700);
+      if (dir === first) break;
+    }
+  }
+}
+
+/** The same, synchronously (the spool opens its folder in its constructor). */
+export function makePrivateFolderSync(folder: string): void {
+  const first = mkdirSync(folder, { recursive: true, mode: 0o700 });
+  if (first !== undefined) {
+    for (let dir = folder; dir.length >= first.length; dir = dirname(dir)) {
+      chmodSync(dir, 0o700);
+      if (dir === first) break;
+    }
   }
 }

@@ -124,6 +124,16 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
       );
     }
     sasl = { mechanism: mechanism as SaslMechanism, username, password };
+  } else if (
+    (env['KAFKA_SASL_USERNAME'] ?? '') !== '' ||
+    (env['KAFKA_SASL_PASSWORD'] ?? '') !== '' ||
+    (env['KAFKA_SASL_PASSWORD_FILE'] ?? '') !== ''
+  ) {
+    // credentials without a mechanism would be ignored silently and the connection made without them
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM',
+      `is required with SASL credentials: one of ${SASL_MECHANISMS.join(', ')}`,
+    );
   }
   return {
     brokers: parseBrokers('KAFKA_BROKERS', brokers),

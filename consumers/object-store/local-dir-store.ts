@@ -4,9 +4,14 @@
  * folder, so a crash leaves the old object or the new one, never a part.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { syncFolder, TEMP_MARK, writeFileAtomically } from '../../common/atomic-file.js';
+import {
+  makePrivateFolder,
+  syncFolder,
+  TEMP_MARK,
+  writeFileAtomically,
+} from '../../common/atomic-file.js';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
 
@@ -31,7 +36,7 @@ export class LocalDirStore implements ObjectStore {
   async put(key: string, body: Buffer): Promise<void> {
     const path = this.pathOf(key);
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makePrivateFolder(dirname(path));
       await writeFileAtomically(path, (temp) => writeFile(temp, body));
     } catch (cause) {
       throw new StorageError(
@@ -50,8 +55,8 @@ export class LocalDirStore implements ObjectStore {
       `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`,
     );
     try {
-      await mkdir(dirname(path), { recursive: true });
-      const file = await open(temp, 'wx');
+      await makePrivateFolder(dirname(path));
+      const file = await open(temp, 'wx', 0o600);
       try {
         await file.writeFile(body);
         await file.datasync();

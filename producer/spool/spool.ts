@@ -18,7 +18,6 @@ import {
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   statSync,
@@ -29,6 +28,7 @@ import {
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
+import { makePrivateFolderSync } from '../../common/atomic-file.js';
 import { encodeFrame, isZeroTail, parseFrame } from './frame.js';
 import { listSegments, segmentFileName } from './segments.js';
 
@@ -75,7 +75,7 @@ function lockSpool(dir: string): string {
   const lockPath = join(resolve(dir), 'LOCK');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
       heldHere.add(lockPath);
       return lockPath;
     } catch (error) {
@@ -183,7 +183,7 @@ export class Spool {
       lingerMs: positiveInteger('spool.lingerMs', options.lingerMs, SPOOL_DEFAULTS.lingerMs),
     };
     this.dir = options.dir;
-    mkdirSync(this.dir, { recursive: true });
+    makePrivateFolderSync(this.dir);
     this.lockPath = lockSpool(this.dir);
     try {
       const segments = listSegments(this.dir);
@@ -204,7 +204,7 @@ export class Spool {
         this.segmentBase = last;
         this.next = last + records;
       }
-      this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a');
+      this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a', 0o600);
       this.segmentSize = fstatSync(this.fd).size;
     } catch (error) {
       unlockSpool(this.lockPath);
@@ -315,7 +315,7 @@ export class Spool {
     fdatasyncSync(this.fd);
     closeSync(this.fd);
     this.segmentBase = this.next;
-    this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a');
+    this.fd = openSync(join(this.dir, segmentFileName(this.segmentBase)), 'a', 0o600);
     this.segmentSize = 0;
   }
 

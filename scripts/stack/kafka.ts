@@ -256,18 +256,19 @@ export async function upKafka(previous: Record<string, string>): Promise<Record<
       KAFKA_PID,
       join(KAFKA_DIR, 'logs', 'stdout.log'),
     );
-    writeFileSync(
-      TLS_ENV_FILE,
-      `# the TLS + SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${tlsPort}\nKAFKA_TLS=true\nKAFKA_TLS_CA_FILE=${join(TLS_DIR, 'ca.pem')}\nKAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
-      { mode: 0o600 },
-    );
-    writeFileSync(
-      SASL_ENV_FILE,
-      `# the SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${saslPort}\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
-      { mode: 0o600 },
-    );
     say(`Kafka starting on ${brokers} (pid ${pid})`);
   }
+  // the settings of the SASL and TLS listeners, complete: a client configured from one file alone connects
+  writeFileSync(
+    TLS_ENV_FILE,
+    `# the TLS + SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${tlsPort}\nKAFKA_TLS=true\nKAFKA_TLS_CA_FILE=${join(TLS_DIR, 'ca.pem')}\nKAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    SASL_ENV_FILE,
+    `# the SASL listener of the development stack\nKAFKA_BROKERS=127.0.0.1:${saslPort}\nKAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=${SASL_USER}\nKAFKA_SASL_PASSWORD=${SASL_PASSWORD}\n`,
+    { mode: 0o600 },
+  );
   await waitForKafka(brokers, 90_000);
   const admin = new kafkajs.Kafka({
     clientId: 'stack',

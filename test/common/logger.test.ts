@@ -11,7 +11,7 @@ test('secrets in log fields are redacted', () => {
     'settings',
   );
   logger.warn(
-    { password: 'hunter2', token: 'tok-123', key: '-----BEGIN PRIVATE KEY-----' },
+    { password: 'hunter2', token: 'tok-123', privateKey: '-----BEGIN PRIVATE KEY-----' },
     'flat',
   );
   const text = lines.join('');
@@ -19,4 +19,24 @@ test('secrets in log fields are redacted', () => {
   for (const secret of ['hunter2', 'AKIASECRET', 'tok-123', 'PRIVATE KEY'])
     assert.doesNotMatch(text, new RegExp(secret));
   assert.match(text, /\[redacted\]/);
+});
+
+test('archive object keys stay visible in logs; private keys, credentials and tokens do not', () => {
+  const lines: string[] = [];
+  const logger = cliLogger('debug', { write: (line: string) => void lines.push(line) });
+  const key =
+    'events/dt=2026-01-01/hour=00/audit.events/0/00000000000000000000-00000000000000000099.avro';
+  logger.debug({ key, count: 100 }, 'archive object written');
+  logger.info(
+    {
+      privateKey: '-----BEGIN PRIVATE KEY-----',
+      credentials: { accessKeyId: 'AKIA', secretAccessKey: 'wJalrSECRET' },
+      s3: { credentials: { secretAccessKey: 'wJalrSECRET2' } },
+    },
+    'settings',
+  );
+  const text = lines.join('');
+  assert.match(text, new RegExp(key.replaceAll('.', '\\.')));
+  for (const secret of ['PRIVATE KEY', 'wJalrSECRET'])
+    assert.doesNotMatch(text, new RegExp(secret));
 });

@@ -50,6 +50,36 @@ for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
   });
 }
 
+test('the SASL settings file of the stack is complete: a client configured from it alone authenticates', async (t) => {
+  const { topic } = await createTopics(t, 1);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith('KAFKA_')) delete env[name];
+  const result = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'emit',
+      '--config',
+      join(ROOT, '.stack/sasl.env'),
+      '--type',
+      'ConfigurationChange',
+      '--wait',
+      '20000',
+    ],
+    {
+      encoding: 'utf8',
+      env: {
+        ...env,
+        AUDIT_TRANSPORT: 'kafka',
+        AUDIT_TOPIC: topic,
+        AUDIT_SPOOL_DIR: await tempDir(t),
+      },
+    },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(saslListener()['KAFKA_SASL_MECHANISM'] ?? '', /^scram-sha-512$/);
+});
+
 test('a wrong SASL password is reported, the event stays queued, and the password is not printed', async (t) => {
   const { topic } = await createTopics(t, 1);
   const spoolDir = await tempDir(t);

@@ -51,6 +51,11 @@ const bad: [string, NodeJS.ProcessEnv, string][] = [
     { KAFKA_BROKERS: 'h:1', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' },
     'KAFKA_SASL_PASSWORD',
   ],
+  [
+    'SASL credentials without a mechanism (they would be ignored)',
+    { KAFKA_BROKERS: 'h:1', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+    'KAFKA_SASL_MECHANISM',
+  ],
   ['TLS flag not boolean', { KAFKA_BROKERS: 'h:1', KAFKA_TLS: 'maybe' }, 'KAFKA_TLS'],
   [
     'missing CA file',

@@ -96,13 +96,16 @@ Options:
   --detail key=value a detail; repeat for more
 `;
 
-export const PRODUCE_HELP = `Usage: audit-trail produce --from FILE.ndjson [--wait MS] [--config FILE]
+export const PRODUCE_HELP = `Usage: audit-trail produce --from FILE.ndjson [--start-line N] [--wait MS] [--config FILE]
 
 Records the events of an NDJSON file (one JSON object per line, fields named as in
 the exports: event_type, package_name, package_version, user, ip_address, details,
 success, error_message, source, and optionally id and timestamp) through the
 configured transport, and prints how many were acknowledged. Bad lines are reported
 with their number and skipped; the exit code is then 1. --from - reads stdin.
+A failure of the spool or the broker (a full disk) stops the run at that line; the
+events of the lines before it are recorded, and the summary names the line to go on
+from: --start-line N skips the lines before N.
 `;
 
 export const TOPICS_HELP = `Usage: audit-trail topics ensure [--config FILE]

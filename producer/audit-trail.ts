@@ -80,6 +80,14 @@ export class AuditTrail {
    * bad input, or a StorageError when the spool cannot take it; nothing is
    * recorded then, and nothing accepted before is affected.
    */
+  /**
+   * Events accepted but not yet written to the spool: lost if the process ends
+   * now (e.g. after a flush failed on a full disk). 0 for a memory-only trail.
+   */
+  get unwrittenEvents(): number {
+    return this.transport?.unwritten ?? 0;
+  }
+
   addEvent(event: AuditEvent): void {
     if (this.closed) throw new AuditError(AuditErrorCode.Closed, 'the audit trail is closed');
     if (!(event instanceof AuditEvent)) {

@@ -135,6 +135,10 @@ export class KafkaTransport implements EventTransport {
     return this.spool.nextOffset - this.shipped;
   }
 
+  get unwritten(): number {
+    return this.spool.unwrittenRecords;
+  }
+
   send(_record: AuditEventRecord, encoded: Buffer): void {
     this.spool.append(encoded);
     this.wakeUp?.();

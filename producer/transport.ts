@@ -18,6 +18,8 @@ export interface EventTransport {
   flush(timeoutMs?: number): Promise<void>;
   /** Flushes (within `timeoutMs`, where the transport waits on a server) and releases everything. */
   close(timeoutMs?: number): Promise<void>;
+  /** Events taken but not yet written to local storage: lost if the process ends now. */
+  readonly unwritten: number;
 }
 
 export class LocalTransport implements EventTransport {
@@ -30,6 +32,10 @@ export class LocalTransport implements EventTransport {
 
   send(_record: AuditEventRecord, encoded: Buffer): void {
     this.spool.append(encoded);
+  }
+
+  get unwritten(): number {
+    return this.spool.unwrittenRecords;
   }
 
   flush(): Promise<void> {

@@ -217,6 +217,11 @@ export class Spool {
     return this.next;
   }
 
+  /** Records appended but not yet written to the file: lost if the process ends now. */
+  get unwrittenRecords(): number {
+    return this.buffer.length;
+  }
+
   /** Appends one payload; returns its offset. Durable after the next `flush()` resolves. */
   append(payload: Buffer, appendTime: number = Date.now()): number {
     this.assertOpen();
@@ -240,8 +245,16 @@ export class Spool {
     }
     this.buffer.push(frame);
     this.bufferedBytes += frame.length;
-    if (this.bufferedBytes >= this.options.bufferBytes) this.writeBuffered();
-    else
+    if (this.bufferedBytes >= this.options.bufferBytes) {
+      try {
+        this.writeBuffered();
+      } catch (error) {
+        // this append fails, so its record must never reach the file: take it back out
+        this.buffer.pop();
+        this.bufferedBytes -= frame.length;
+        throw error;
+      }
+    } else
       this.timer ??= setTimeout(() => this.writeBufferedQuietly(), this.options.lingerMs).unref();
     return this.next++;
   }
@@ -290,24 +303,33 @@ export class Spool {
     try {
       while (written < data.length) written += writeSync(this.fd, data, written);
     } catch (cause) {
-      // Keep the unwritten remainder so that nothing appended is dropped.
-      this.buffer = [data.subarray(written)];
-      this.bufferedBytes = data.length - written;
-      this.segmentSize += written;
-      this.totalBytes += written;
+      // Cut what this write got into the file, so that no record is half there: the buffered
+      // records stay whole in the buffer (they were accepted) and the next write starts afresh.
+      if (written > 0) this.cutTo(this.segmentSize, cause);
       throw new StorageError(
         AuditErrorCode.Io,
         `cannot write spool ${this.dir}: ${(cause as Error).message}`,
-        {
-          retriable: true,
-          cause,
-        },
+        { retriable: true, cause },
       );
     }
     this.segmentSize += data.length;
     this.totalBytes += data.length;
     this.buffer = [];
     this.bufferedBytes = 0;
+  }
+
+  /** Truncates the segment to `size`; if even that fails, the spool refuses every write from now on. */
+  private cutTo(size: number, cause: unknown): void {
+    try {
+      ftruncateSync(this.fd, size);
+    } catch (error) {
+      this.closed = true;
+      throw new StorageError(
+        AuditErrorCode.SpoolCorrupt,
+        `spool ${this.dir}: a failed write (${(cause as Error).message}) left part of a record that cannot be cut (${(error as Error).message}); reopen the spool, which cuts torn tails`,
+        { cause: error },
+      );
+    }
   }
 
   private roll(): void {

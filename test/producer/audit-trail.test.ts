@@ -161,7 +161,13 @@ test('options are checked when the trail is made', async (t) => {
     () =>
       new AuditTrail({
         spoolDir: '/tmp/x',
-        transport: { kind: 'x', send() {}, flush: async () => {}, close: async () => {} },
+        transport: {
+          kind: 'x',
+          unwritten: 0,
+          send() {},
+          flush: async () => {},
+          close: async () => {},
+        },
       }),
     {
       code: AuditErrorCode.InvalidOption,

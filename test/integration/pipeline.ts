@@ -14,7 +14,7 @@ import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
-import { brokers, MAIN, s3Settings, STACK_ENV } from './stack.js';
+import { brokers, MAIN, runCli, s3Settings, STACK_ENV } from './stack.js';
 
 export const PREFIX = 'events';
 
@@ -112,6 +112,29 @@ export async function readPartitions(
     }
   }
   return { events, objects, bytes };
+}
+
+/**
+ * The end of every exactly-once scenario: `archive --once` as the only member,
+ * then each of `ids` exactly once in contiguous, non-overlapping objects, and
+ * `verify` OK.
+ */
+export async function assertArchivedOnce(
+  store: ObjectStore,
+  env: NodeJS.ProcessEnv,
+  topic: string,
+  partitions: number,
+  ids: ReadonlySet<string>,
+): Promise<ArchiveContents> {
+  const final = await runCli(['archive', '--once'], env);
+  assert.equal(final.code, 0, final.stderr);
+  const archive = await readPartitions(store, topic, partitions);
+  assert.deepEqual([...duplicateIds(archive.events)].slice(0, 5), [], 'no id archived twice');
+  assert.equal(archive.events.length, ids.size);
+  assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
+  const verified = await runCli(['verify'], env);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  return archive;
 }
 
 /** Ids that occur more than once, with their counts. */

@@ -46,6 +46,12 @@ export const AuditErrorCode = {
   AccessDenied: 'ACCESS_DENIED',
   /** The configured bucket does not exist. */
   NoSuchBucket: 'NO_SUCH_BUCKET',
+  /**
+   * A record came after offsets the archiver was not handed (a consumer that
+   * fetched on from an older position): it refuses to cover offsets it has not
+   * seen, and fetching starts again where the archive ends.
+   */
+  OffsetGap: 'OFFSET_GAP',
   /** `verify` found the archive altered, incomplete or stale; an export refuses to read it. */
   VerifyFailed: 'VERIFY_FAILED',
   /** The in-memory view of the trail was turned off by configuration. */

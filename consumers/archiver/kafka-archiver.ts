@@ -174,8 +174,12 @@ export class KafkaArchiver {
       const below = state.archiver.archivedBelow;
       return { done: below > 0 ? below - 1 : undefined, taken: context.lastOffset };
     }).catch(async (error: unknown) => {
-      this.droppedIfFenced(partition, state, error);
-      // fetching goes on where the archive, read again, ends
+      if (isAuditError(error) && error.code === AuditErrorCode.OffsetGap) {
+        // the fetch position ran ahead of this partition's state (a rebalance reset it): fetch again
+        // from where the state ends, instead of covering offsets no record was handed over for
+        this.logger.warn({ partition, err: error.message }, 'fetching again from the archive end');
+      } else this.droppedIfFenced(partition, state, error);
+      // fetching goes on where the archive (read again when fenced) ends
       const fresh = await this.partitionState(partition);
       this.consumer.seek(partition, fresh.archiver.accountedThrough + 1);
       return undefined;

@@ -205,6 +205,7 @@ export class PartitionArchiver {
    */
   async add(record: SourceRecord): Promise<WrittenObject | undefined> {
     if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
+    this.checkContiguous(record.offset);
     let body: Buffer | undefined;
     let outcome: 'event' | 'duplicate' | 'deadLetter' = 'event';
     try {
@@ -232,6 +233,7 @@ export class PartitionArchiver {
     timestamp: number;
   }): Promise<WrittenObject | undefined> {
     if (record.offset < this.expectedOffset()) return undefined;
+    this.checkContiguous(record.offset);
     return this.take(record, undefined, 'deadLetter');
   }
 
@@ -243,6 +245,24 @@ export class PartitionArchiver {
       );
     if (this.fenced !== undefined) throw this.fenced;
     return this.batch === undefined ? this.next : this.batch.lastOffset + 1;
+  }
+
+  /**
+   * A record past the next expected offset means the source skipped records
+   * (a consumer whose fetch position ran ahead of a fresh resume): covering the
+   * skipped offsets would lose their events without a trace, so it is refused.
+   * Only the very first record of an empty partition may start later (the
+   * topic's oldest records were deleted before the archive began).
+   */
+  private checkContiguous(offset: number): void {
+    const expected = this.expectedOffset();
+    if (offset > expected && (this.next > 0 || this.batch !== undefined)) {
+      throw new StorageError(
+        AuditErrorCode.OffsetGap,
+        `${this.o.topic}/${this.o.partition}: offset ${offset} came while ${expected} was expected; offsets ${expected}..${offset - 1} were not handed over`,
+        { retriable: true },
+      );
+    }
   }
 
   private async take(

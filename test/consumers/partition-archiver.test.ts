@@ -181,3 +181,20 @@ test('an event id seen again (a producer resend at a new offset) is dropped, als
     ['10', '13', '1'],
   );
 });
+
+test('a record past the next expected offset is refused (OFFSET_GAP): skipped offsets are never covered by an object', async (t) => {
+  const { store, make } = await setup(t);
+  const archiver = make();
+  await archiver.resume();
+  for (let offset = 0; offset < 10; offset++) await archiver.add(sourceRecord(offset));
+  await archiver.flush();
+  // a fresh archiver resumes at 10; a consumer that fetched on from 25 hands it 25
+  const fresh = make();
+  assert.equal(await fresh.resume(), 10);
+  await assert.rejects(fresh.add(sourceRecord(25)), { code: AuditErrorCode.OffsetGap });
+  for (let offset = 10; offset < 30; offset++) await fresh.add(sourceRecord(offset));
+  await fresh.flush();
+  const third = make();
+  assert.equal(await third.resume(), 30, 'the archive holds every offset once');
+  assert.equal((await keys(store)).length, 3);
+});

@@ -125,12 +125,18 @@ export async function assertArchivedOnce(
   topic: string,
   partitions: number,
   ids: ReadonlySet<string>,
+  /** More to say when events are missing, e.g. the log of the archiver that ran before. */
+  context?: () => string,
 ): Promise<ArchiveContents> {
   const final = await runCli(['archive', '--once'], env);
   assert.equal(final.code, 0, final.stderr);
   const archive = await readPartitions(store, topic, partitions);
   assert.deepEqual([...duplicateIds(archive.events)].slice(0, 5), [], 'no id archived twice');
-  assert.equal(archive.events.length, ids.size);
+  assert.equal(
+    archive.events.length,
+    ids.size,
+    `every event archived (archive --once: ${final.stdout.trim()}; ${archive.objects} objects)${context === undefined ? '' : `\n${context()}`}`,
+  );
   assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
   const verified = await runCli(['verify'], env);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);

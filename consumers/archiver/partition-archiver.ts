@@ -17,7 +17,7 @@ import {
 } from '../../schemas/single-object.js';
 import { validateRecord } from '../../producer/validate.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { archiveKeyFor, type ArchivedObjectRef, parseArchiveKey } from './archive-key.js';
+import { archiveKeyFor, type ArchivedObjectRef, classifyArchiveKey } from './archive-key.js';
 
 export type { ArchivedObjectRef } from './archive-key.js';
 import { buildArchiveObject, CHAIN_START } from './archive-object.js';
@@ -94,8 +94,11 @@ export async function archivedObjects(
 ): Promise<ArchivedObjectRef[]> {
   const objects: ArchivedObjectRef[] = [];
   for await (const key of store.list(`${prefix}/dt=`)) {
-    const parsed = parseArchiveKey(key);
-    if (parsed === undefined || parsed.topic !== topic || parsed.partition !== partition) continue;
+    // strictly as verify classifies keys: a planted copy under a nested key is not resumed from
+    const kind = classifyArchiveKey(prefix, key);
+    if (kind.kind !== 'object') continue;
+    const parsed = kind.object;
+    if (parsed.topic !== topic || parsed.partition !== partition) continue;
     objects.push({ key, firstOffset: parsed.firstOffset, lastOffset: parsed.lastOffset });
   }
   return objects.sort((a, b) => a.lastOffset - b.lastOffset);

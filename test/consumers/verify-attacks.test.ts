@@ -168,3 +168,44 @@ test('a rollback (newest digest and the objects after the one before deleted) is
     kinds(report).join('; '),
   );
 });
+
+test('against the anchor: a partition that disappeared, and an archive replaced by another signed with the same key, both fail', async (t) => {
+  const store = await archive(t);
+  const anchor = anchorFromReport(await verifyArchive(store, options()));
+
+  // another archive, made with the same signing key (another run, another deployment), copied over
+  const other = await archive(t);
+  for (const key of await collect(store.list('events/'))) await store.delete(key);
+  for (const key of await collect(other.list('events/')))
+    await store.put(key, await other.get(key));
+  const replaced = await verifyArchive(store, options({ anchor }));
+  assert.deepEqual(await verifyArchive(store, options()).then(kinds), [], 'it verifies on its own');
+  assert.ok(kinds(replaced).includes('anchor-mismatch'), kinds(replaced).join('; '));
+
+  // the partition gone altogether, and none expected but the anchor's
+  for (const key of await collect(store.list('events/'))) await store.delete(key);
+  const gone = await verifyArchive(store, options({ anchor, expected: undefined }));
+  assert.ok(kinds(gone).includes('no-digests'), kinds(gone).join('; '));
+});
+
+test('an archiver resuming does not continue from an object planted under a nested key', async (t) => {
+  const store = await archive(t);
+  const objects = await keysOf(store, '.avro');
+  const last = objects.at(-1) as string;
+  // a copy of the last object, renamed to end far beyond it, under a nested folder
+  const planted = last
+    .replace(/^events\/(dt=[^/]+)\//, 'events/$1/x/$1/')
+    .replace(/-\d{20}\.avro$/, '-00000000000000099999.avro');
+  await store.put(planted, await store.get(last));
+  const next = await new PartitionArchiver({
+    store,
+    prefix: 'events',
+    topic: 'audit.events',
+    partition: 0,
+    schemas: auditEventSchemas(),
+    policy: batchPolicy({}),
+    codec: 'deflate',
+    deadLetter: () => Promise.reject(new Error('unexpected dead letter')),
+  }).resume();
+  assert.equal(next, 750, 'resumed after the last real object, not the planted one');
+});

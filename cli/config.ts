@@ -144,6 +144,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
   if (archiveStore !== 'dir' && archiveStore !== 's3') {
     throw new ConfigError('AUDIT_ARCHIVE_STORE', `must be dir or s3, got "${archiveStore}"`);
   }
+  const digestIntervalMs = milliseconds(env, 'AUDIT_DIGEST_INTERVAL_MS', 1000, 3_600_000);
   return {
     transport,
     spoolDir: nonEmpty(env, 'AUDIT_SPOOL_DIR') ?? './audit-data/spool',
@@ -153,10 +154,11 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     batch: batchSettings(env),
     signingKeyFile: nonEmpty(env, 'AUDIT_SIGNING_KEY_FILE'),
     verifyKeyFile: nonEmpty(env, 'AUDIT_VERIFY_KEY_FILE'),
-    digestIntervalMs: digestInterval(env),
-    verifyGraceMs: verifyGrace(env, digestInterval(env)),
-    archiverSessionTimeoutMs: archiverSessionTimeout(env),
-    archiverStopTimeoutMs: archiverStopTimeout(env),
+    digestIntervalMs,
+    // two digest intervals and ten minutes: a running archiver writes a digest every interval
+    verifyGraceMs: milliseconds(env, 'AUDIT_VERIFY_GRACE_MS', 1000, 2 * digestIntervalMs + 600_000),
+    archiverSessionTimeoutMs: milliseconds(env, 'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS', 6000, 30_000),
+    archiverStopTimeoutMs: milliseconds(env, 'AUDIT_ARCHIVER_STOP_TIMEOUT_MS', 1000, 10_000),
     encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
     prefix,
     source: nonEmpty(env, 'AUDIT_SOURCE'),
@@ -238,52 +240,15 @@ function batchSettings(env: NodeJS.ProcessEnv): Partial<BatchPolicy> {
   return batch;
 }
 
-function digestInterval(env: NodeJS.ProcessEnv): number {
-  const value = env['AUDIT_DIGEST_INTERVAL_MS'];
-  if (value === undefined || value === '') return 3_600_000;
+/** A duration setting in whole milliseconds, at least `min`; `fallback` when unset. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, min: number, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1000)
+  if (!Number.isSafeInteger(n) || n < min)
     throw new ConfigError(
-      'AUDIT_DIGEST_INTERVAL_MS',
-      `must be a whole number of at least 1000, got "${value}"`,
+      name,
+      `must be a whole number of milliseconds, at least ${min}, got "${value}"`,
     );
-  return n;
-}
-
-function verifyGrace(env: NodeJS.ProcessEnv, digestIntervalMs: number): number {
-  const value = env['AUDIT_VERIFY_GRACE_MS'];
-  if (value === undefined || value === '') return 2 * digestIntervalMs + 600_000;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1000)
-    throw new ConfigError(
-      'AUDIT_VERIFY_GRACE_MS',
-      `must be a whole number of milliseconds, at least 1000, got "${value}"`,
-    );
-  return n;
-}
-
-function archiverStopTimeout(env: NodeJS.ProcessEnv): number {
-  const value = env['AUDIT_ARCHIVER_STOP_TIMEOUT_MS'];
-  if (value === undefined || value === '') return 10_000;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1000) {
-    throw new ConfigError(
-      'AUDIT_ARCHIVER_STOP_TIMEOUT_MS',
-      `must be a whole number of milliseconds, at least 1000, got "${value}"`,
-    );
-  }
-  return n;
-}
-
-function archiverSessionTimeout(env: NodeJS.ProcessEnv): number {
-  const value = env['AUDIT_ARCHIVER_SESSION_TIMEOUT_MS'];
-  if (value === undefined || value === '') return 30_000;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 6000) {
-    throw new ConfigError(
-      'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
-      `must be a whole number of milliseconds, at least 6000, got "${value}"`,
-    );
-  }
   return n;
 }

@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
 import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import {
   anchorFromReport,
   verifyArchive,
@@ -17,36 +15,20 @@ import {
   type VerifyReport,
 } from '../../consumers/archiver/verify.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
-import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
+import type { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditTrail } from '../../producer/audit-trail.js';
 import { AuditEventType } from '../../producer/event-type.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { collect, tempDir } from '../helpers.js';
+import { collect } from '../helpers.js';
+import { embeddedArchive } from './embedded-archive.js';
 
 const keys = generateKeyPairSync('ed25519');
 const HOUR = 3_600_000;
 
-/** The archive of an embedded pipeline: 3 runs of 250 events in objects of 100, digests signed. */
-async function archive(t: TestContext, signed = true): Promise<LocalDirStore> {
-  const dir = await tempDir(t);
-  const spoolDir = join(dir, 'spool');
-  const store = new LocalDirStore(join(dir, 'archive'));
-  for (let run = 0; run < 3; run++) {
-    const trail = new AuditTrail({ spoolDir });
-    for (let i = 0; i < 250; i++)
-      trail.addEvent(new AuditEvent(AuditEventType.IntegrityCheck).withPackageName(`p${i % 5}`));
-    await trail.close();
-    await new SpoolArchiver({
-      spoolDir,
-      store,
-      batch: { maxEvents: 100 },
-      signingKey: signed ? keys.privateKey : undefined,
-    }).drain();
-  }
-  return store;
-}
+/** The archive of an embedded pipeline, its digests signed (or none at all). */
+const archive = (t: TestContext, signed = true): Promise<LocalDirStore> =>
+  embeddedArchive(t, signed ? keys.privateKey : undefined);
 
 const keysOf = async (store: LocalDirStore, suffix: string): Promise<string[]> =>
   (await collect(store.list('events/'))).filter((k) => k.endsWith(suffix));

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { decodeDigest, encodeDigest, signDigest } from '../../consumers/archiver/digest.js';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { verifyArchive, type VerifyReport } from '../../consumers/archiver/verify.js';
 import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
 import { PartitionDigester } from '../../consumers/archiver/digester.js';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
+import type { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditTrail } from '../../producer/audit-trail.js';
 import { AuditEventType } from '../../producer/event-type.js';
-import { collect, tempDir } from '../helpers.js';
+import { collect } from '../helpers.js';
+import { embeddedArchive } from './embedded-archive.js';
 
 const keys = generateKeyPairSync('ed25519');
 
@@ -23,16 +21,7 @@ async function archive(
   t: TestContext,
   signingKey: KeyObject = keys.privateKey,
 ): Promise<{ store: LocalDirStore; objects: string[]; digests: string[] }> {
-  const dir = await tempDir(t);
-  const spoolDir = join(dir, 'spool');
-  const store = new LocalDirStore(join(dir, 'archive'));
-  for (let run = 0; run < 3; run++) {
-    const trail = new AuditTrail({ spoolDir });
-    for (let i = 0; i < 250; i++)
-      trail.addEvent(new AuditEvent(AuditEventType.IntegrityCheck).withPackageName(`p${i % 5}`));
-    await trail.close();
-    await new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 100 }, signingKey }).drain();
-  }
+  const store = await embeddedArchive(t, signingKey);
   const all = await collect(store.list('events/'));
   return {
     store,

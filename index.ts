@@ -1,11 +1,11 @@
 export { AuditEvent } from './producer/audit-event.js';
-export { AuditEventType, AUDIT_EVENT_TYPES, isAuditEventType } from './producer/event-type.js';
+export { AuditEventType, AUDIT_EVENT_TYPES, isAuditEventType } from './schemas/event-type.js';
 export { AuditTrail, type AuditTrailOptions } from './producer/audit-trail.js';
-export { LIMITS } from './producer/limits.js';
-export { validateRecord } from './producer/validate.js';
+export { LIMITS } from './schemas/limits.js';
+export { validateRecord } from './schemas/validate.js';
 export { type EventTransport, LocalTransport } from './producer/transport.js';
-export { Spool, SPOOL_DEFAULTS, type SpoolOptions } from './producer/spool/spool.js';
-export { SpoolReader, type SpoolRecord } from './producer/spool/spool-reader.js';
+export { Spool, SPOOL_DEFAULTS, type SpoolOptions } from './common/spool/spool.js';
+export { SpoolReader, type SpoolRecord } from './common/spool/spool-reader.js';
 export {
   AuditError,
   AuditErrorCode,
@@ -27,5 +27,5 @@ export { BATCH_DEFAULTS, type BatchPolicy } from './consumers/archiver/batch-pol
 export { archiveKeyFor, parseArchiveKey } from './consumers/archiver/archive-key.js';
 export { readArchive } from './consumers/exporter/archive-reader.js';
 export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
-export { EXPORT_FORMATS, type ExportFormat } from './consumers/exporter/render.js';
-export { exportToFile, writeExport } from './consumers/exporter/write-export.js';
+export { EXPORT_FORMATS, type ExportFormat } from './schemas/render.js';
+export { exportToFile, writeExport } from './schemas/write-export.js';

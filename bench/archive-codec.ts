@@ -8,7 +8,7 @@
  */
 import { InstallerSimulation } from '../cli/simulator.js';
 import { buildArchiveObject, CHAIN_START } from '../consumers/archiver/archive-object.js';
-import { toExportObject } from '../consumers/exporter/render.js';
+import { toExportObject } from '../schemas/render.js';
 import { readContainerRecords, CONTAINER_CODECS } from '../schemas/container.js';
 import { auditEventSchemas } from '../schemas/schema-set.js';
 

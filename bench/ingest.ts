@@ -15,8 +15,8 @@ import { once } from 'node:events';
 import { InstallerSimulation } from '../cli/simulator.js';
 import { AuditTrail } from '../producer/audit-trail.js';
 import type { AuditEvent } from '../producer/audit-event.js';
-import { toExportObject } from '../consumers/exporter/render.js';
-import { listSegments, segmentFileName } from '../producer/spool/segments.js';
+import { toExportObject } from '../schemas/render.js';
+import { listSegments, segmentFileName } from '../common/spool/segments.js';
 
 const total = Number(process.argv[2] ?? 200_000);
 

@@ -5,7 +5,7 @@
  * the seeded pseudo-random generator it carries.
  */
 import { AuditEvent } from '../producer/audit-event.js';
-import { AuditEventType } from '../producer/event-type.js';
+import { AuditEventType } from '../schemas/event-type.js';
 
 /** mulberry32: a small, fast, seedable generator; good enough for test data. */
 export function seededRandom(seed: number): () => number {

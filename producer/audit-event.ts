@@ -7,8 +7,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { AuditErrorCode, ValidationError } from '../common/errors.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
-import { type AuditEventType, isAuditEventType } from './event-type.js';
-import { LIMITS } from './limits.js';
+import { type AuditEventType, isAuditEventType } from '../schemas/event-type.js';
+import { LIMITS } from '../schemas/limits.js';
 import {
   checkDetail,
   checkDetails,
@@ -18,7 +18,7 @@ import {
   checkText,
   checkTimestamp,
   validateRecord,
-} from './validate.js';
+} from '../schemas/validate.js';
 
 export class AuditEvent {
   /** UUID version 7, generated when the event is created. */

@@ -12,15 +12,15 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../common/retry.js';
 import { AuditErrorCode, AuditError, ConfigError } from '../common/errors.js';
-import { exportToFile } from '../consumers/exporter/write-export.js';
-import type { ExportFormat } from '../consumers/exporter/render.js';
+import { exportToFile } from '../schemas/write-export.js';
+import type { ExportFormat } from '../schemas/render.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas } from '../schemas/schema-set.js';
 import { encodeSingleObject } from '../schemas/single-object.js';
 import { AuditEvent } from './audit-event.js';
-import type { SpoolOptions } from './spool/spool.js';
+import type { SpoolOptions } from '../common/spool/spool.js';
 import { type EventTransport, LocalTransport } from './transport.js';
-import { validateRecord } from './validate.js';
+import { validateRecord } from '../schemas/validate.js';
 
 export interface AuditTrailOptions {
   /**

@@ -25,9 +25,9 @@ import { backoffDelay } from '../common/retry.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
 import { decodeSingleObject } from '../schemas/single-object.js';
-import { Spool, type SpoolOptions } from './spool/spool.js';
-import { SpoolReader, type SpoolRecord } from './spool/spool-reader.js';
-import { listSegments } from './spool/segments.js';
+import { Spool, type SpoolOptions } from '../common/spool/spool.js';
+import { SpoolReader, type SpoolRecord } from '../common/spool/spool-reader.js';
+import { listSegments } from '../common/spool/segments.js';
 import type { EventTransport } from './transport.js';
 import { kafkaKeyFor } from './kafka-key.js';
 

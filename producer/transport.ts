@@ -4,7 +4,7 @@
  * durable by the time `flush()` resolves.
  */
 import type { AuditEventRecord } from '../schemas/event-record.js';
-import { Spool, type SpoolOptions } from './spool/spool.js';
+import { Spool, type SpoolOptions } from '../common/spool/spool.js';
 
 export interface EventTransport {
   readonly kind: string;

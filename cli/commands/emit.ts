@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../producer/event-type.js';
+import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../schemas/event-type.js';
 import { parseOptions, positiveInt, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { openTrail } from '../trail.js';

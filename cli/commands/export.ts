@@ -1,9 +1,9 @@
 import { archiveStore } from '../store.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import { filterRecords } from '../../consumers/exporter/filter.js';
-import { isExportFormat } from '../../consumers/exporter/render.js';
-import { exportToFile, writeExport } from '../../consumers/exporter/write-export.js';
-import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../producer/event-type.js';
+import { isExportFormat } from '../../schemas/render.js';
+import { exportToFile, writeExport } from '../../schemas/write-export.js';
+import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../schemas/event-type.js';
 import { isoTime, parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
 import type { Logger } from 'pino';

@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { AuditError, ValidationError } from '../../common/errors.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { recordFromJson } from '../../producer/record-from-json.js';
+import { recordFromJson } from '../../schemas/record-from-json.js';
 import { parseOptions, positiveInt, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { utf8Lines } from '../input-lines.js';

@@ -15,7 +15,7 @@ import {
   SINGLE_OBJECT_HEADER_SIZE,
   singleObjectFingerprint,
 } from '../../schemas/single-object.js';
-import { validateRecord } from '../../producer/validate.js';
+import { validateRecord } from '../../schemas/validate.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { archiveKeyFor, type ArchivedObjectRef, classifyArchiveKey } from './archive-key.js';
 

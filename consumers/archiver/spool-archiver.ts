@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ContainerCodec } from '../../schemas/container.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
-import { SpoolReader } from '../../producer/spool/spool-reader.js';
+import { SpoolReader } from '../../common/spool/spool-reader.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { AuditError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { retry } from '../../common/retry.js';
-import { validateRecord } from '../../producer/validate.js';
+import { validateRecord } from '../../schemas/validate.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { decodeSingleObject } from '../../schemas/single-object.js';

@@ -11,10 +11,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomically } from '../../common/atomic-file.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
-import { exportToFile } from '../../consumers/exporter/write-export.js';
+import { exportToFile } from '../../schemas/write-export.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { record, tempDir } from '../helpers.js';
 import { writeFile } from 'node:fs/promises';
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { exportToFile } from '../../consumers/exporter/write-export.js';
+import { exportToFile } from '../../schemas/write-export.js';
 import { EVENT_FIELDS, type AuditEventRecord } from '../../schemas/event-record.js';
 import { record, tempDir } from '../helpers.js';
 

@@ -5,7 +5,7 @@ import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { tempDir } from '../helpers.js';
 
 /**

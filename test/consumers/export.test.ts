@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { AuditErrorCode } from '../../common/errors.js';
 import { filterRecords } from '../../consumers/exporter/filter.js';
-import { exportToFile } from '../../consumers/exporter/write-export.js';
+import { exportToFile } from '../../schemas/write-export.js';
 import { EVENT_FIELDS, type AuditEventRecord } from '../../schemas/event-record.js';
 import { collect, record, tempDir } from '../helpers.js';
 

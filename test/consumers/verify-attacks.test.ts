@@ -17,7 +17,7 @@ import {
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import type { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
 import { collect } from '../helpers.js';

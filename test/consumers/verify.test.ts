@@ -10,7 +10,7 @@ import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
 import type { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { collect } from '../helpers.js';
 import { embeddedArchive } from './embedded-archive.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { KafkaTransport } from '../../producer/kafka-transport.js';
 import { tempDir } from '../helpers.js';
 import { assertArchivedOnce, pipelineEnv } from './pipeline.js';

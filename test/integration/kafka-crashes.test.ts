@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditErrorCode } from '../../common/errors.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { KafkaTransport } from '../../producer/kafka-transport.js';
 import { tempDir } from '../helpers.js';
 import { brokers, consumeEvents, createTopics, kafkaClient, ROOT } from './stack.js';

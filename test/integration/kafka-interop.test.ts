@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { KafkaTransport } from '../../producer/kafka-transport.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { DLQ_HEADERS, GroupConsumer } from '../../consumers/runtime/group-consumer.js';
 import { silentLogger } from '../../common/logger.js';
 import { tempDir } from '../helpers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditErrorCode, ValidationError } from '../../common/errors.js';
 import { AuditEvent } from '../../producer/audit-event.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 
 test('a new event has a UUID v7 id, the current time and success=true', () => {
   const before = Date.now();

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import kafkajs, { type Kafka, type Producer, type ProducerRecord } from 'kafkajs';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
-import { AuditEventType } from '../../producer/event-type.js';
+import { AuditEventType } from '../../schemas/event-type.js';
 import { KafkaTransport } from '../../producer/kafka-transport.js';
 import { tempDir } from '../helpers.js';
 

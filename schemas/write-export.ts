@@ -5,9 +5,9 @@
 import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomically } from '../../common/atomic-file.js';
-import { AuditError, AuditErrorCode, StorageError } from '../../common/errors.js';
-import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { writeFileAtomically } from '../common/atomic-file.js';
+import { AuditError, AuditErrorCode, StorageError } from '../common/errors.js';
+import type { AuditEventRecord } from './event-record.js';
 import {
   csvStringifier,
   type ExportFormat,

@@ -10,7 +10,7 @@
  * control character is `=`, `+`, `-` or `@` (`" =cmd"`, `"\n=1+1"`).
  */
 import { stringify, type Stringifier } from 'csv-stringify';
-import { EVENT_FIELDS, type AuditEventRecord } from '../../schemas/event-record.js';
+import { EVENT_FIELDS, type AuditEventRecord } from './event-record.js';
 
 export const EXPORT_FORMATS = ['json', 'ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
-import { toExportObject } from '../../consumers/exporter/render.js';
-import { recordFromJson } from '../../producer/record-from-json.js';
+import { toExportObject } from '../../schemas/render.js';
+import { recordFromJson } from '../../schemas/record-from-json.js';
 import { record } from '../helpers.js';
 
 test('an exported object reads back to the same record', () => {

@@ -6,7 +6,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { AuditErrorCode, ValidationError } from '../common/errors.js';
-import { EVENT_FIELDS, type AuditEventRecord } from '../schemas/event-record.js';
+import { EVENT_FIELDS, type AuditEventRecord } from './event-record.js';
 import { validateRecord } from './validate.js';
 
 const KNOWN = new Set<string>(EVENT_FIELDS);

@@ -6,7 +6,7 @@
  */
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { AuditErrorCode, StorageError } from '../errors.js';
 import { isZeroTail, parseFrame } from './frame.js';
 import { listSegments, segmentFileName } from './segments.js';
 

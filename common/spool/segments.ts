@@ -1,6 +1,6 @@
 /** Naming and listing of spool segment files: `<base offset, 20 digits>.seg`. */
 import { readdirSync } from 'node:fs';
-import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { AuditErrorCode, StorageError } from '../errors.js';
 
 const SEGMENT = /^(\d{20})\.seg$/;
 

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { AuditErrorCode, ValidationError } from '../common/errors.js';
-import type { AuditEventRecord } from '../schemas/event-record.js';
+import type { AuditEventRecord } from './event-record.js';
 import { isAuditEventType, PACKAGE_EVENT_TYPES } from './event-type.js';
 import { LIMITS } from './limits.js';
 

@@ -27,8 +27,8 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
-import { makePrivateFolderSync } from '../../common/atomic-file.js';
+import { AuditErrorCode, ConfigError, StorageError } from '../errors.js';
+import { makePrivateFolderSync } from '../atomic-file.js';
 import { encodeFrame, isZeroTail, parseFrame } from './frame.js';
 import { listSegments, segmentFileName } from './segments.js';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
-import { encodeFrame } from '../../producer/spool/frame.js';
-import { Spool } from '../../producer/spool/spool.js';
-import { SpoolReader } from '../../producer/spool/spool-reader.js';
+import { encodeFrame } from '../../common/spool/frame.js';
+import { Spool } from '../../common/spool/spool.js';
+import { SpoolReader } from '../../common/spool/spool-reader.js';
 import { tempDir } from '../helpers.js';
 
 const payload = (i: number): Buffer => Buffer.from(`event-${i}-${'x'.repeat(i % 50)}`);
@@ -190,7 +190,7 @@ test('release deletes only fully archived segments and never the newest', async 
 
 test('records acknowledged by flush() survive kill -9 of the writer', async (t) => {
   const dir = await tempDir(t);
-  const spoolModule = new URL('../../producer/spool/spool.js', import.meta.url).href;
+  const spoolModule = new URL('../../common/spool/spool.js', import.meta.url).href;
   // The child appends without pause and prints the count each time flush() resolves.
   const child = spawn(
     process.execPath,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditErrorCode, ValidationError } from '../../common/errors.js';
-import { LIMITS } from '../../producer/limits.js';
-import { validateRecord } from '../../producer/validate.js';
+import { LIMITS } from '../../schemas/limits.js';
+import { validateRecord } from '../../schemas/validate.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { record } from '../helpers.js';
 

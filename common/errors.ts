@@ -54,6 +54,12 @@ export const AuditErrorCode = {
   OffsetGap: 'OFFSET_GAP',
   /** `verify` found the archive altered, incomplete or stale; an export refuses to read it. */
   VerifyFailed: 'VERIFY_FAILED',
+  /**
+   * A method was called when the object cannot take it (out of order, before
+   * its start, bytes the code itself produced are inconsistent): a mistake in
+   * the calling code, not in the data or the configuration. Never retriable.
+   */
+  InvalidState: 'INVALID_STATE',
   /** The in-memory view of the trail was turned off by configuration. */
   NotRetained: 'NOT_RETAINED',
 } as const;

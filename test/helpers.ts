@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,17 @@ export function record(overrides: Partial<AuditEventRecord> = {}): AuditEventRec
     source: 'ci-runner-01',
     ...overrides,
   };
+}
+
+/**
+ * A fresh folder in memory (/dev/shm where there is one), for tests of
+ * file-system stores whose many fsyncs would otherwise wait on the disk.
+ */
+export async function memoryTempDir(t: TestContext, name = 'audit-trail-test-'): Promise<string> {
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = await mkdtemp(join(base, name));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

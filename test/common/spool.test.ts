@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
 import { encodeFrame } from '../../common/spool/frame.js';
@@ -147,7 +145,11 @@ test('a lock left by a dead process is taken over', async (t) => {
   const dir = await tempDir(t);
   await new Spool({ dir }).close();
   writeFileSync(join(dir, 'LOCK'), '999999999');
-  await new Spool({ dir }).close();
+  const taken = new Spool({ dir });
+  assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8'), String(process.pid));
+  taken.append(payload(0));
+  await taken.close();
+  assert.deepEqual(await readAll(dir), [{ offset: 0, value: payload(0).toString() }]);
 });
 
 test('a full spool refuses with a retriable SPOOL_FULL and keeps what it had', async (t) => {
@@ -186,45 +188,4 @@ test('release deletes only fully archived segments and never the newest', async 
   await reader.release(10_000);
   assert.equal(segments().length, 1);
   await assert.rejects(reader.read(0, 10), { code: AuditErrorCode.NotFound });
-});
-
-test('records acknowledged by flush() survive kill -9 of the writer', async (t) => {
-  const dir = await tempDir(t);
-  const spoolModule = new URL('../../common/spool/spool.js', import.meta.url).href;
-  // The child appends without pause and prints the count each time flush() resolves.
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { Spool } from ${JSON.stringify(spoolModule)};
-       const spool = new Spool({ dir: ${JSON.stringify(dir)}, segmentBytes: 256 * 1024 });
-       let i = 0;
-       for (;;) {
-         for (let k = 0; k < 500; k++, i++) spool.append(Buffer.from('event-' + i));
-         await spool.flush();
-         process.stdout.write(i + '\\n');
-       }`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let acknowledged = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    acknowledged = Number(line);
-    if (acknowledged >= 20_000) break;
-  }
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-
-  const reopened = new Spool({ dir });
-  await reopened.close();
-  const records = await readAll(dir);
-  assert.ok(
-    records.length >= acknowledged,
-    `${records.length} records survived, ${acknowledged} were acknowledged`,
-  );
-  records.forEach((r, i) => {
-    assert.equal(r.offset, i);
-    assert.equal(r.value, `event-${i}`);
-  });
 });

@@ -3,10 +3,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
-import { tempDir } from '../helpers.js';
+import { memoryTempDir, tempDir } from '../helpers.js';
 import { objectStoreConformance } from './object-store.conformance.js';
 
-objectStoreConformance('LocalDirStore', async (t) => new LocalDirStore(await tempDir(t)));
+objectStoreConformance('LocalDirStore', async (t) => new LocalDirStore(await memoryTempDir(t)));
 
 test('LocalDirStore leaves no temporary files behind', async (t) => {
   const root = await tempDir(t);

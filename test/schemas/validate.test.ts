@@ -4,7 +4,11 @@ import { AuditErrorCode, ValidationError } from '../../common/errors.js';
 import { LIMITS } from '../../schemas/limits.js';
 import { validateRecord } from '../../schemas/validate.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { decodeSingleObject, encodeSingleObject } from '../../schemas/single-object.js';
 import { record } from '../helpers.js';
+
+const schemas = auditEventSchemas();
 
 const valid: [string, Partial<AuditEventRecord>][] = [
   ['a full install', {}],
@@ -45,7 +49,16 @@ const valid: [string, Partial<AuditEventRecord>][] = [
 
 for (const [name, overrides] of valid) {
   test(`valid: ${name}`, () => {
-    assert.doesNotThrow(() => validateRecord(record(overrides)));
+    const input = record(overrides);
+    const expected = structuredClone(input);
+    // accepted as given, unchanged, and the same after the Avro round trip every archived event makes
+    assert.equal(validateRecord(input), input);
+    assert.deepEqual(input, expected);
+    const decoded = decodeSingleObject<AuditEventRecord>(
+      schemas,
+      encodeSingleObject(schemas, input),
+    );
+    assert.deepEqual({ ...decoded }, expected);
   });
 }
 

@@ -5,6 +5,7 @@ import kafkajs, { type Kafka, type LogEntry, type SASLOptions } from 'kafkajs';
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './settings.js';
+import { silentLogger } from '../common/logger.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -13,7 +14,8 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+/** `logger` receives kafkajs' own warnings and errors; none when absent. */
+export function createKafka(settings: KafkaSettings, logger: Logger = silentLogger()): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new KafkaClient({
     clientId: settings.clientId,

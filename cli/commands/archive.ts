@@ -12,10 +12,9 @@ import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import { createKafka } from '../../kafka/client.js';
 import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
+import { ARCHIVER_DEFAULTS } from '../settings.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
-
-export const ARCHIVER_GROUP = 'audit-archiver';
 
 function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const stop = new AbortController();
@@ -51,7 +50,10 @@ async function archiveKafka(
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
-  const committed = await admin.fetchOffsets({ groupId: ARCHIVER_GROUP, topics: [topic] });
+  const committed = await admin.fetchOffsets({
+    groupId: ARCHIVER_DEFAULTS.groupId,
+    topics: [topic],
+  });
   await admin.disconnect();
   const committedAt = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
@@ -70,7 +72,7 @@ async function archiveKafka(
     kafka,
     store: archiveStore(settings, archiveDir),
     topic,
-    groupId: ARCHIVER_GROUP,
+    groupId: ARCHIVER_DEFAULTS.groupId,
     prefix: settings.prefix,
     logger,
   });

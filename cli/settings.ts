@@ -64,7 +64,7 @@ export const PIPELINE_SETTINGS = {
     name: 'AUDIT_TRANSPORT',
     parser: oneOf(['local', 'kafka']),
     default: CLI_DEFAULTS.transport,
-    doc: '`local` (events stay in the spool) or `kafka` (the spool, then the events topic)',
+    doc: 'where events go: the spool only (`local`), or the spool, then the events topic (`kafka`)',
   }),
   spoolDir: setting({
     name: 'AUDIT_SPOOL_DIR',
@@ -91,7 +91,7 @@ export const ARCHIVE_SETTINGS = {
     name: 'AUDIT_ARCHIVE_STORE',
     parser: oneOf(['dir', 's3']),
     default: CLI_DEFAULTS.archiveStore,
-    doc: '`dir` (the local folder) or `s3`, for `archive`, `export` and `verify`',
+    doc: 'where `archive` writes and `export` and `verify` read: the local folder or S3',
   }),
   archiveDir: setting({
     name: 'AUDIT_ARCHIVE_DIR',

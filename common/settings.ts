@@ -66,7 +66,7 @@ export const text: SettingParser<string> = { expects: 'a non-empty text', parse:
 
 /** A file name; the file is read (and its absence reported) by the code that needs it. */
 export const filePath: SettingParser<string> = {
-  expects: 'a file name',
+  expects: 'a path',
   parse: (raw) => raw,
 };
 

@@ -69,7 +69,7 @@ export const KAFKA_SETTINGS = {
     name: 'KAFKA_BROKERS',
     parser: listOf(broker),
     defaultDoc: 'required for `kafka`',
-    doc: '`host:port[,host:port...]`',
+    doc: 'brokers to connect to',
   }),
   clientId: setting({
     name: 'KAFKA_CLIENT_ID',
@@ -77,7 +77,7 @@ export const KAFKA_SETTINGS = {
     default: KAFKA_DEFAULTS.clientId,
     doc: 'client id shown in broker logs',
   }),
-  tls: setting({ name: 'KAFKA_TLS', parser: flag, default: false, doc: '`true` to use TLS' }),
+  tls: setting({ name: 'KAFKA_TLS', parser: flag, default: false, doc: 'TLS toward the brokers' }),
   tlsCaFile: setting({
     name: 'KAFKA_TLS_CA_FILE',
     parser: filePath,

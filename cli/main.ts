@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { isAuditError } from '../common/errors.js';
 import { cliLogger } from '../common/logger.js';
+import { readSetting } from '../common/settings.js';
 import { UsageError } from './args.js';
 import { COMMANDS } from './commands.js';
 import { commandHelp, mainHelp, settingsHelp } from './help.js';
+import { PIPELINE_SETTINGS } from './settings.js';
 
 const MAIN_HELP = mainHelp(Object.values(COMMANDS).map((command) => command.spec));
 
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command.spec));
     return 0;
   }
-  const logger = cliLogger();
+  const logger = cliLogger(readSetting(process.env, PIPELINE_SETTINGS.logLevel));
   return command.run(rest, logger);
 }
 

@@ -1,5 +1,10 @@
-/** Parsing and checking of command-line values; each mistake is a UsageError naming the option. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+/**
+ * What a command accepts, declared once: its options with their value kind and
+ * one line of doc. parseArgs reads the same declaration that the help text is
+ * rendered from (cli/help.ts). Each mistake is a UsageError naming the option.
+ */
+import { parseArgs } from 'node:util';
+import { positiveInteger } from '../common/settings.js';
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -9,7 +14,38 @@ export class UsageError extends Error {
   }
 }
 
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly default?: boolean;
+  /** How help names the value: FILE, N, ISO. */
+  readonly value?: string;
+  /** The value when the option is not given, as help shows it. */
+  readonly fallback?: number | string;
+  /** Shown without brackets in the usage line; the command checks it. */
+  readonly required?: boolean;
+  readonly doc: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** The one action word that follows the name (`keys generate`), if the command has one. */
+  readonly action?: string;
+  /** One line for the list of commands. */
+  readonly summary: string;
+  /** What the command does, in a paragraph of the help text. */
+  readonly description: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+}
+
+/** Settings file under the environment; shared by every command that reads settings. */
+export const CONFIG_OPTION = {
+  type: 'string',
+  value: 'FILE',
+  doc: 'settings file of NAME=value lines, under the environment (as AUDIT_CONFIG)',
+} as const satisfies OptionSpec;
+
+export function parseOptions<T extends Readonly<Record<string, OptionSpec>>>(
   args: string[],
   options: T,
 ): ReturnType<
@@ -24,10 +60,10 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
 
 export function positiveInt(option: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`--${option} must be a positive whole number, got "${value}"`);
-  }
-  return Number(value);
+  const n = /^\d+$/.test(value) ? positiveInteger.parse(value) : undefined;
+  if (n === undefined)
+    throw new UsageError(`--${option} must be ${positiveInteger.expects}, got "${value}"`);
+  return n;
 }
 
 export function isoTime(option: string, value: string | undefined): number | undefined {

@@ -7,37 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { isAuditError } from '../common/errors.js';
 import { cliLogger } from '../common/logger.js';
+import { readSetting } from '../common/settings.js';
 import { UsageError } from './args.js';
-import { archiveCommand } from './commands/archive.js';
-import { demoCommand } from './commands/demo.js';
-import { emitCommand } from './commands/emit.js';
-import { exportCommand } from './commands/export.js';
-import { produceCommand } from './commands/produce.js';
-import { topicsCommand } from './commands/topics.js';
-import { keysCommand } from './commands/keys.js';
-import { verifyCommand } from './commands/verify.js';
-import {
-  ARCHIVE_HELP,
-  DEMO_HELP,
-  EMIT_HELP,
-  EXPORT_HELP,
-  MAIN_HELP,
-  PRODUCE_HELP,
-  TOPICS_HELP,
-  KEYS_HELP,
-  VERIFY_HELP,
-} from './usage.js';
+import { COMMANDS } from './commands.js';
+import { commandHelp, mainHelp, settingsHelp } from './help.js';
+import { PIPELINE_SETTINGS } from './settings.js';
 
-const COMMANDS = {
-  demo: { help: DEMO_HELP, run: demoCommand },
-  export: { help: EXPORT_HELP, run: exportCommand },
-  archive: { help: ARCHIVE_HELP, run: archiveCommand },
-  emit: { help: EMIT_HELP, run: emitCommand },
-  produce: { help: PRODUCE_HELP, run: produceCommand },
-  topics: { help: TOPICS_HELP, run: topicsCommand },
-  keys: { help: KEYS_HELP, run: keysCommand },
-  verify: { help: VERIFY_HELP, run: verifyCommand },
-} as const;
+const MAIN_HELP = mainHelp(Object.values(COMMANDS).map((command) => command.spec));
 
 function isCommand(name: string): name is keyof typeof COMMANDS {
   return Object.hasOwn(COMMANDS, name);
@@ -62,18 +38,19 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = rest[0];
-    process.stdout.write(
-      topic !== undefined && isCommand(topic) ? COMMANDS[topic].help : MAIN_HELP,
-    );
+    if (topic === 'settings') process.stdout.write(settingsHelp());
+    else if (topic !== undefined && isCommand(topic))
+      process.stdout.write(commandHelp(COMMANDS[topic].spec));
+    else process.stdout.write(MAIN_HELP);
     return 0;
   }
   if (!isCommand(name)) throw new UsageError(`unknown command "${name}" (see audit-trail --help)`);
   const command = COMMANDS[name];
   if (rest.includes('-h') || rest.includes('--help')) {
-    process.stdout.write(command.help);
+    process.stdout.write(commandHelp(command.spec));
     return 0;
   }
-  const logger = cliLogger();
+  const logger = cliLogger(readSetting(process.env, PIPELINE_SETTINGS.logLevel));
   return command.run(rest, logger);
 }
 

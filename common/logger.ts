@@ -35,13 +35,18 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_DEFAULTS = { level: 'warn' } as const satisfies { level: LogLevel };
+
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
 /** A logger to stderr (or `destination`); level from AUDIT_LOG_LEVEL, default `warn`. */
 export function cliLogger(
-  level: string = process.env['AUDIT_LOG_LEVEL'] ?? 'warn',
+  level: string = process.env['AUDIT_LOG_LEVEL'] ?? LOG_DEFAULTS.level,
   destination: DestinationStream = pino.destination(2),
 ): Logger {
   return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);

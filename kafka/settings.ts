@@ -5,6 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../common/errors.js';
+import {
+  type Env,
+  filePath,
+  flag,
+  isSet,
+  listOf,
+  oneOf,
+  positiveInteger,
+  readSetting,
+  type Setting,
+  type SettingParser,
+  setting,
+  text,
+} from '../common/settings.js';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -33,120 +47,161 @@ export interface KafkaSettings {
   requestTimeoutMs: number;
 }
 
+export const KAFKA_DEFAULTS = {
+  clientId: 'audit-trail',
+  connectionTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+} as const satisfies Partial<KafkaSettings>;
+
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 
-export function parseBrokers(setting: string, value: string): string[] {
-  const brokers = value
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
-  if (brokers.length === 0)
-    throw new ConfigError(setting, 'must list at least one broker as host:port');
-  for (const broker of brokers) {
-    const port = Number(broker.slice(broker.lastIndexOf(':') + 1));
-    if (!BROKER.test(broker) || port < 1 || port > 65535) {
-      throw new ConfigError(setting, `"${broker}" is not host:port`);
-    }
-  }
-  return brokers;
-}
+const broker: SettingParser<string> = {
+  expects: 'host:port',
+  parse: (raw) => {
+    const port = Number(raw.slice(raw.lastIndexOf(':') + 1));
+    return BROKER.test(raw) && port >= 1 && port <= 65535 ? raw : undefined;
+  },
+};
 
-function readPem(setting: string, path: string | undefined): string | undefined {
+/** The environment variables of the Kafka connection (see docs/configuration.md). */
+export const KAFKA_SETTINGS = {
+  brokers: setting({
+    name: 'KAFKA_BROKERS',
+    parser: listOf(broker),
+    defaultDoc: 'required for `kafka`',
+    doc: 'brokers to connect to',
+  }),
+  clientId: setting({
+    name: 'KAFKA_CLIENT_ID',
+    parser: text,
+    default: KAFKA_DEFAULTS.clientId,
+    doc: 'client id shown in broker logs',
+  }),
+  tls: setting({ name: 'KAFKA_TLS', parser: flag, default: false, doc: 'TLS toward the brokers' }),
+  tlsCaFile: setting({
+    name: 'KAFKA_TLS_CA_FILE',
+    parser: filePath,
+    defaultDoc: 'system store',
+    doc: 'PEM file of CA certificates to trust',
+  }),
+  tlsCertFile: setting({
+    name: 'KAFKA_TLS_CERT_FILE',
+    parser: filePath,
+    doc: 'client certificate (mutual TLS), with `KAFKA_TLS_KEY_FILE`',
+  }),
+  tlsKeyFile: setting({
+    name: 'KAFKA_TLS_KEY_FILE',
+    parser: filePath,
+    doc: 'client key (mutual TLS), with `KAFKA_TLS_CERT_FILE`',
+  }),
+  tlsRejectUnauthorized: setting({
+    name: 'KAFKA_TLS_REJECT_UNAUTHORIZED',
+    parser: flag,
+    default: true,
+    doc: '`false` accepts any server certificate (testing only)',
+  }),
+  saslMechanism: setting({
+    name: 'KAFKA_SASL_MECHANISM',
+    parser: oneOf(SASL_MECHANISMS, { ignoreCase: true, emptyIsUnset: true }),
+    doc: 'SASL mechanism',
+  }),
+  saslUsername: setting({
+    name: 'KAFKA_SASL_USERNAME',
+    parser: text,
+    defaultDoc: 'required with a mechanism',
+    doc: 'SASL user',
+  }),
+  saslPasswordFile: setting({
+    name: 'KAFKA_SASL_PASSWORD_FILE',
+    parser: filePath,
+    doc: 'file holding the SASL password (preferred)',
+  }),
+  saslPassword: setting({
+    name: 'KAFKA_SASL_PASSWORD',
+    parser: text,
+    secret: true,
+    doc: 'the SASL password itself',
+  }),
+  connectionTimeoutMs: setting({
+    name: 'KAFKA_CONNECTION_TIMEOUT_MS',
+    parser: positiveInteger,
+    default: KAFKA_DEFAULTS.connectionTimeoutMs,
+    doc: 'connection timeout (ms)',
+  }),
+  requestTimeoutMs: setting({
+    name: 'KAFKA_REQUEST_TIMEOUT_MS',
+    parser: positiveInteger,
+    default: KAFKA_DEFAULTS.requestTimeoutMs,
+    doc: 'request timeout (ms)',
+  }),
+} as const;
+
+function readFile(row: Setting<string>, env: Env): string | undefined {
+  const path = readSetting(env, row);
   if (path === undefined) return undefined;
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(setting, `cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(row.name, `cannot read ${path}: ${(error as Error).message}`);
   }
-}
-
-function flag(setting: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new ConfigError(setting, `must be true or false, got "${value}"`);
-}
-
-function positive(setting: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new ConfigError(setting, `must be a positive whole number, got "${value}"`);
-  return n;
 }
 
 /** Kafka settings from environment variables (see docs/kafka.md). */
-export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSettings {
-  const brokers = env['KAFKA_BROKERS'];
-  if (brokers === undefined || brokers.trim() === '') {
+export function kafkaSettingsFromEnv(env: Env = process.env): KafkaSettings {
+  const s = KAFKA_SETTINGS;
+  const brokers = readSetting(env, s.brokers);
+  if (brokers === undefined) {
     throw new ConfigError(
-      'KAFKA_BROKERS',
+      s.brokers.name,
       'is required for the kafka transport (e.g. 127.0.0.1:9092)',
     );
   }
-  const tlsOn = flag('KAFKA_TLS', env['KAFKA_TLS'], false);
-  const tls: KafkaTlsSettings | undefined = tlsOn
+  const tls: KafkaTlsSettings | undefined = readSetting(env, s.tls)
     ? {
-        ca: readPem('KAFKA_TLS_CA_FILE', env['KAFKA_TLS_CA_FILE']),
-        cert: readPem('KAFKA_TLS_CERT_FILE', env['KAFKA_TLS_CERT_FILE']),
-        key: readPem('KAFKA_TLS_KEY_FILE', env['KAFKA_TLS_KEY_FILE']),
-        rejectUnauthorized: flag(
-          'KAFKA_TLS_REJECT_UNAUTHORIZED',
-          env['KAFKA_TLS_REJECT_UNAUTHORIZED'],
-          true,
-        ),
+        ca: readFile(s.tlsCaFile, env),
+        cert: readFile(s.tlsCertFile, env),
+        key: readFile(s.tlsKeyFile, env),
+        rejectUnauthorized: readSetting(env, s.tlsRejectUnauthorized),
       }
     : undefined;
   if (tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new ConfigError('KAFKA_TLS_CERT_FILE', 'and KAFKA_TLS_KEY_FILE must be given together');
-  }
-  let sasl: KafkaSettings['sasl'];
-  const mechanism = env['KAFKA_SASL_MECHANISM']?.toLowerCase();
-  if (mechanism !== undefined && mechanism !== '') {
-    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
-      throw new ConfigError(
-        'KAFKA_SASL_MECHANISM',
-        `must be one of ${SASL_MECHANISMS.join(', ')}, got "${mechanism}"`,
-      );
-    }
-    const username = env['KAFKA_SASL_USERNAME'];
-    const passwordFile = env['KAFKA_SASL_PASSWORD_FILE'];
-    const password =
-      passwordFile !== undefined
-        ? readPem('KAFKA_SASL_PASSWORD_FILE', passwordFile)?.trimEnd()
-        : env['KAFKA_SASL_PASSWORD'];
-    if (username === undefined || username === '')
-      throw new ConfigError('KAFKA_SASL_USERNAME', 'is required with KAFKA_SASL_MECHANISM');
-    if (password === undefined || password === '') {
-      throw new ConfigError(
-        'KAFKA_SASL_PASSWORD',
-        'or KAFKA_SASL_PASSWORD_FILE is required with KAFKA_SASL_MECHANISM',
-      );
-    }
-    sasl = { mechanism: mechanism as SaslMechanism, username, password };
-  } else if (
-    (env['KAFKA_SASL_USERNAME'] ?? '') !== '' ||
-    (env['KAFKA_SASL_PASSWORD'] ?? '') !== '' ||
-    (env['KAFKA_SASL_PASSWORD_FILE'] ?? '') !== ''
-  ) {
-    // credentials without a mechanism would be ignored silently and the connection made without them
-    throw new ConfigError(
-      'KAFKA_SASL_MECHANISM',
-      `is required with SASL credentials: one of ${SASL_MECHANISMS.join(', ')}`,
-    );
+    throw new ConfigError(s.tlsCertFile.name, `and ${s.tlsKeyFile.name} must be given together`);
   }
   return {
-    brokers: parseBrokers('KAFKA_BROKERS', brokers),
-    clientId: env['KAFKA_CLIENT_ID'] ?? 'audit-trail',
+    brokers,
+    clientId: readSetting(env, s.clientId),
     tls,
-    sasl,
-    connectionTimeoutMs: positive(
-      'KAFKA_CONNECTION_TIMEOUT_MS',
-      env['KAFKA_CONNECTION_TIMEOUT_MS'],
-      10_000,
-    ),
-    requestTimeoutMs: positive('KAFKA_REQUEST_TIMEOUT_MS', env['KAFKA_REQUEST_TIMEOUT_MS'], 30_000),
+    sasl: saslSettings(env),
+    connectionTimeoutMs: readSetting(env, s.connectionTimeoutMs),
+    requestTimeoutMs: readSetting(env, s.requestTimeoutMs),
   };
+}
+
+function saslSettings(env: Env): KafkaSettings['sasl'] {
+  const s = KAFKA_SETTINGS;
+  const mechanism = readSetting(env, s.saslMechanism);
+  if (mechanism === undefined) {
+    if ([s.saslUsername, s.saslPassword, s.saslPasswordFile].some((row) => isSet(env, row))) {
+      // credentials without a mechanism would be ignored silently and the connection made without them
+      throw new ConfigError(
+        s.saslMechanism.name,
+        `is required with SASL credentials: one of ${SASL_MECHANISMS.join(', ')}`,
+      );
+    }
+    return undefined;
+  }
+  if (!isSet(env, s.saslUsername))
+    throw new ConfigError(s.saslUsername.name, `is required with ${s.saslMechanism.name}`);
+  const password = isSet(env, s.saslPasswordFile)
+    ? readFile(s.saslPasswordFile, env)?.trimEnd()
+    : readSetting(env, s.saslPassword);
+  if (password === undefined || password === '') {
+    throw new ConfigError(
+      s.saslPassword.name,
+      `or ${s.saslPasswordFile.name} is required with ${s.saslMechanism.name}`,
+    );
+  }
+  return { mechanism, username: readSetting(env, s.saslUsername) as string, password };
 }
 
 /** What may be logged about the settings: no password, no key material. */

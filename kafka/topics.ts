@@ -7,6 +7,15 @@
  */
 import kafkajs, { type Admin } from 'kafkajs';
 import { ConfigError } from '../common/errors.js';
+import {
+  type Env,
+  matching,
+  positiveInteger,
+  readSetting,
+  setting,
+  type SettingParser,
+  wholeNumber,
+} from '../common/settings.js';
 
 export interface TopicSettings {
   /** @defaultValue 'audit.events' */
@@ -33,39 +42,76 @@ export const TOPIC_DEFAULTS = {
   retentionMs: 30 * 24 * 3600 * 1000,
 } as const satisfies Partial<TopicSettings>;
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const topicName = matching(/^[A-Za-z0-9._-]{1,249}$/, 'a topic name (letters, digits, . _ -)');
 
-export function topicSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TopicSettings {
-  const name = (setting: string, fallback: string): string => {
-    const value = env[setting] ?? fallback;
-    if (!TOPIC_NAME.test(value))
-      throw new ConfigError(setting, `"${value}" is not a valid topic name`);
-    return value;
-  };
-  const integer = (setting: string, min: number): number | undefined => {
-    const value = env[setting];
-    if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ConfigError(setting, `must be a whole number of at least ${min}, got "${value}"`);
-    return n;
-  };
-  const eventsTopic = name('AUDIT_TOPIC', TOPIC_DEFAULTS.eventsTopic);
-  const retention = integer('AUDIT_TOPIC_RETENTION_MS', -1);
-  if (retention !== undefined && retention !== -1 && retention < 3_600_000) {
-    throw new ConfigError(
-      'AUDIT_TOPIC_RETENTION_MS',
-      'must be -1 (forever) or at least 3600000 (one hour)',
-    );
-  }
+/** -1 keeps records forever; anything shorter than an hour would drop events an outage left unarchived. */
+const retention: SettingParser<number> = {
+  expects: '-1 (forever) or at least 3600000 (one hour)',
+  emptyIsUnset: true,
+  parse: (raw) => {
+    const n = wholeNumber(-1, '').parse(raw);
+    return n === -1 || (n !== undefined && n >= 3_600_000) ? n : undefined;
+  },
+};
+
+/** The environment variables of the topics (see docs/configuration.md). */
+export const TOPIC_SETTINGS = {
+  eventsTopic: setting({
+    name: 'AUDIT_TOPIC',
+    parser: topicName,
+    default: TOPIC_DEFAULTS.eventsTopic,
+    doc: 'events topic',
+  }),
+  dlqTopic: setting({
+    name: 'AUDIT_DLQ_TOPIC',
+    parser: topicName,
+    defaultDoc: '`<AUDIT_TOPIC>.dlq`',
+    doc: 'dead-letter topic',
+  }),
+  alertsTopic: setting({
+    name: 'AUDIT_ALERTS_TOPIC',
+    parser: topicName,
+    default: TOPIC_DEFAULTS.alertsTopic,
+    doc: 'alerts topic',
+  }),
+  partitions: setting({
+    name: 'AUDIT_TOPIC_PARTITIONS',
+    parser: positiveInteger,
+    default: TOPIC_DEFAULTS.partitions,
+    doc: 'partitions of new topics',
+  }),
+  replicationFactor: setting({
+    name: 'AUDIT_TOPIC_REPLICATION',
+    parser: positiveInteger,
+    defaultDoc: 'min(3, brokers)',
+    doc: 'replication factor of new topics',
+  }),
+  minInsyncReplicas: setting({
+    name: 'AUDIT_TOPIC_MIN_INSYNC',
+    parser: positiveInteger,
+    defaultDoc: 'min(2, replication)',
+    doc: '`min.insync.replicas` of new topics',
+  }),
+  retentionMs: setting({
+    name: 'AUDIT_TOPIC_RETENTION_MS',
+    parser: retention,
+    default: TOPIC_DEFAULTS.retentionMs,
+    defaultDoc: '2592000000 (30 days)',
+    doc: '`retention.ms` of new topics (-1: forever)',
+  }),
+} as const;
+
+export function topicSettingsFromEnv(env: Env = process.env): TopicSettings {
+  const s = TOPIC_SETTINGS;
+  const eventsTopic = readSetting(env, s.eventsTopic);
   return {
     eventsTopic,
-    dlqTopic: name('AUDIT_DLQ_TOPIC', `${eventsTopic}.dlq`),
-    alertsTopic: name('AUDIT_ALERTS_TOPIC', TOPIC_DEFAULTS.alertsTopic),
-    partitions: integer('AUDIT_TOPIC_PARTITIONS', 1) ?? TOPIC_DEFAULTS.partitions,
-    replicationFactor: integer('AUDIT_TOPIC_REPLICATION', 1),
-    minInsyncReplicas: integer('AUDIT_TOPIC_MIN_INSYNC', 1),
-    retentionMs: retention ?? TOPIC_DEFAULTS.retentionMs,
+    dlqTopic: readSetting(env, s.dlqTopic) ?? `${eventsTopic}.dlq`,
+    alertsTopic: readSetting(env, s.alertsTopic),
+    partitions: readSetting(env, s.partitions),
+    replicationFactor: readSetting(env, s.replicationFactor),
+    minInsyncReplicas: readSetting(env, s.minInsyncReplicas),
+    retentionMs: readSetting(env, s.retentionMs),
   };
 }
 

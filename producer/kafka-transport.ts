@@ -21,6 +21,8 @@ import type { Logger } from 'pino';
 import { writeFileAtomically } from '../common/atomic-file.js';
 import { AuditError, AuditErrorCode, ConfigError, StorageError } from '../common/errors.js';
 import { silentLogger } from '../common/logger.js';
+import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../common/options.js';
+import { TOPIC_DEFAULTS } from '../kafka/topics.js';
 import { backoffDelay } from '../common/retry.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
@@ -60,22 +62,19 @@ export interface KafkaTransportOptions {
   schemas?: SchemaSet;
 }
 
-const DEFAULTS = {
-  topic: 'audit.events',
+export const KAFKA_TRANSPORT_DEFAULTS = {
+  topic: TOPIC_DEFAULTS.eventsTopic,
   batchMaxEvents: 2000,
   batchMaxBytes: 1024 * 1024,
   lingerMs: 10,
   compression: 'gzip',
   ackTimeoutMs: 30_000,
   closeTimeoutMs: 30_000,
-} as const;
+} as const satisfies Partial<KafkaTransportOptions>;
 
-function positive(field: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0)
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  return v;
-}
+const COMPRESSIONS = ['gzip', 'none'] as const;
+type NumericOption =
+  'batchMaxEvents' | 'batchMaxBytes' | 'lingerMs' | 'ackTimeoutMs' | 'closeTimeoutMs';
 
 export class KafkaTransport implements EventTransport {
   readonly kind = 'kafka';
@@ -107,15 +106,26 @@ export class KafkaTransport implements EventTransport {
   private lastError: unknown;
 
   constructor(options: KafkaTransportOptions) {
-    this.topic = options.topic ?? DEFAULTS.topic;
+    const d = KAFKA_TRANSPORT_DEFAULTS;
+    const positive = (field: NumericOption): number =>
+      positiveIntegerOption(`KafkaTransport.${field}`, options[field], d[field]);
+    if (options.kafka === undefined || options.kafka === null)
+      throw new ConfigError('KafkaTransport.kafka', 'must be a kafkajs client');
+    nonEmptyOption('KafkaTransport.spoolDir', options.spoolDir);
+    this.topic = nonEmptyOption('KafkaTransport.topic', options.topic ?? d.topic);
     this.o = {
-      batchMaxEvents: positive('batchMaxEvents', options.batchMaxEvents, DEFAULTS.batchMaxEvents),
-      batchMaxBytes: positive('batchMaxBytes', options.batchMaxBytes, DEFAULTS.batchMaxBytes),
-      lingerMs: positive('lingerMs', options.lingerMs, DEFAULTS.lingerMs),
-      ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs, DEFAULTS.ackTimeoutMs),
-      closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+      batchMaxEvents: positive('batchMaxEvents'),
+      batchMaxBytes: positive('batchMaxBytes'),
+      lingerMs: positive('lingerMs'),
+      ackTimeoutMs: positive('ackTimeoutMs'),
+      closeTimeoutMs: positive('closeTimeoutMs'),
       compression:
-        (options.compression ?? DEFAULTS.compression) === 'gzip'
+        oneOfOption(
+          'KafkaTransport.compression',
+          options.compression,
+          COMPRESSIONS,
+          d.compression,
+        ) === 'gzip'
           ? kafkajs.CompressionTypes.GZIP
           : kafkajs.CompressionTypes.None,
     };

@@ -10,12 +10,11 @@ import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { type KafkaArchiveStats, KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import { createKafka } from '../../kafka/client.js';
-import { parseOptions } from '../args.js';
+import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
+import { ARCHIVER_DEFAULTS } from '../settings.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
-
-export const ARCHIVER_GROUP = 'audit-archiver';
 
 function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const stop = new AbortController();
@@ -51,7 +50,10 @@ async function archiveKafka(
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
-  const committed = await admin.fetchOffsets({ groupId: ARCHIVER_GROUP, topics: [topic] });
+  const committed = await admin.fetchOffsets({
+    groupId: ARCHIVER_DEFAULTS.groupId,
+    topics: [topic],
+  });
   await admin.disconnect();
   const committedAt = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
@@ -70,7 +72,7 @@ async function archiveKafka(
     kafka,
     store: archiveStore(settings, archiveDir),
     topic,
-    groupId: ARCHIVER_GROUP,
+    groupId: ARCHIVER_DEFAULTS.groupId,
     prefix: settings.prefix,
     logger,
   });
@@ -159,13 +161,34 @@ function exitSoon(): void {
   setTimeout(() => process.exit(), 1000).unref();
 }
 
+export const ARCHIVE_COMMAND = {
+  name: 'archive',
+  summary: 'move events from the spool (local) or the events topic (kafka) into the archive',
+  description: `Writes events into archive objects (Avro container files with a hash chain and,
+with AUDIT_SIGNING_KEY_FILE, signed digests) in the archive store (AUDIT_ARCHIVE_STORE: the
+local folder or S3). With the local transport it drains the spool; with the kafka transport it
+runs the audit-archiver consumer group on the events topic.
+
+Runs until SIGTERM or SIGINT, then writes the open batches; with --once it stops when
+everything in the spool, or on the topic at start, is archived.`,
+  options: {
+    once: { type: 'boolean', default: false, doc: 'archive what is there now, then exit' },
+    spool: {
+      type: 'string',
+      value: 'DIR',
+      doc: 'spool folder of the local transport (default $AUDIT_SPOOL_DIR or ./audit-data/spool)',
+    },
+    archive: {
+      type: 'string',
+      value: 'DIR',
+      doc: 'write into this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
+    },
+    config: CONFIG_OPTION,
+  },
+} as const satisfies CommandSpec;
+
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
-  const o = parseOptions(args, {
-    once: { type: 'boolean', default: false },
-    spool: { type: 'string' },
-    archive: { type: 'string' },
-    config: { type: 'string' },
-  });
+  const o = parseOptions(args, ARCHIVE_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
   if (settings.transport === 'kafka') return archiveKafka(settings, o.once, o.archive, logger);
   const archiver = new SpoolArchiver({

@@ -15,7 +15,7 @@ import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { AUDIT_EVENT_TYPES } from '../../schemas/event-type.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
-import { parseOptions, positiveInt } from '../args.js';
+import { parseOptions, positiveInt, type CommandSpec } from '../args.js';
 import { InstallerSimulation } from '../simulator.js';
 
 async function* counted(
@@ -44,15 +44,25 @@ function invocation(): string {
     : `node ${relative(process.cwd(), script) || script}`;
 }
 
+export const DEMO_COMMAND = {
+  name: 'demo',
+  summary: 'simulate installers, run the embedded pipeline end to end, write JSON and CSV',
+  description: `Simulates installers on several hosts emitting a realistic mix of all seven
+event types, runs the embedded pipeline (spool -> archiver -> archive -> exporter) and writes
+DIR/audit-trail.json and DIR/audit-trail.csv. No server is needed. DIR/spool and DIR/archive
+are the demo's own and are emptied first.`,
+  options: {
+    events: { type: 'string', value: 'N', fallback: 10_000, doc: 'number of events' },
+    out: { type: 'string', value: 'DIR', fallback: './audit-demo', doc: 'output folder' },
+    seed: { type: 'string', value: 'S', fallback: 1, doc: 'seed of the simulation' },
+  },
+} as const satisfies CommandSpec;
+
 export async function demoCommand(args: string[], logger: Logger): Promise<number> {
-  const o = parseOptions(args, {
-    events: { type: 'string' },
-    out: { type: 'string' },
-    seed: { type: 'string' },
-  });
-  const total = positiveInt('events', o.events, 10_000);
-  const seed = positiveInt('seed', o.seed, 1);
-  const out = resolve(o.out ?? './audit-demo');
+  const o = parseOptions(args, DEMO_COMMAND.options);
+  const total = positiveInt('events', o.events, DEMO_COMMAND.options.events.fallback);
+  const seed = positiveInt('seed', o.seed, DEMO_COMMAND.options.seed.fallback);
+  const out = resolve(o.out ?? DEMO_COMMAND.options.out.fallback);
   const spoolDir = join(out, 'spool');
   const archiveDir = join(out, 'archive');
   await rm(spoolDir, { recursive: true, force: true });

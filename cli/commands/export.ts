@@ -4,7 +4,7 @@ import { filterRecords } from '../../consumers/exporter/filter.js';
 import { isExportFormat } from '../../schemas/render.js';
 import { exportToFile, writeExport } from '../../schemas/write-export.js';
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../schemas/event-type.js';
-import { isoTime, parseOptions, UsageError } from '../args.js';
+import { isoTime, parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
@@ -45,18 +45,45 @@ async function verifiedKeys(
   return { keys: new Set(report.accepted), expected };
 }
 
+export const EXPORT_COMMAND = {
+  name: 'export',
+  summary: 'render archived events as JSON, NDJSON or CSV',
+  description: `Reads the archive store (AUDIT_ARCHIVE_STORE: the local folder or S3; --archive DIR
+reads a local folder) and renders the events that match every filter given. With
+AUDIT_VERIFY_KEY_FILE set, the archive is verified first and an archive that does not verify
+is refused. Writes to stdout unless --out is given (a file is replaced atomically).`,
+  options: {
+    format: {
+      type: 'string',
+      value: 'F',
+      required: true,
+      doc: 'json (one array), ndjson (one object per line) or csv',
+    },
+    package: { type: 'string', value: 'NAME', doc: 'only events of this package' },
+    type: {
+      type: 'string',
+      value: 'TYPE',
+      doc: `only events of this type (${AUDIT_EVENT_TYPES.join(', ')})`,
+    },
+    user: { type: 'string', value: 'U', doc: 'only events of this user' },
+    from: {
+      type: 'string',
+      value: 'ISO',
+      doc: 'only events at or after this time (ISO-8601, e.g. 2026-01-31T00:00:00Z)',
+    },
+    to: { type: 'string', value: 'ISO', doc: 'only events before this time' },
+    out: { type: 'string', value: 'FILE', doc: 'write to FILE instead of stdout' },
+    archive: {
+      type: 'string',
+      value: 'DIR',
+      doc: 'read this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
+    },
+    config: CONFIG_OPTION,
+  },
+} as const satisfies CommandSpec;
+
 export async function exportCommand(args: string[], logger: Logger): Promise<number> {
-  const o = parseOptions(args, {
-    format: { type: 'string' },
-    package: { type: 'string' },
-    type: { type: 'string' },
-    user: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    out: { type: 'string' },
-    archive: { type: 'string' },
-    config: { type: 'string' },
-  });
+  const o = parseOptions(args, EXPORT_COMMAND.options);
   if (o.format === undefined) throw new UsageError('--format is required: json, ndjson or csv');
   if (!isExportFormat(o.format))
     throw new UsageError(`--format must be json, ndjson or csv, got "${o.format}"`);

@@ -9,7 +9,7 @@ import { lstatSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePrivateFolder, writeFileAtomically } from '../../common/atomic-file.js';
-import { parseOptions, UsageError } from '../args.js';
+import { parseOptions, UsageError, type CommandSpec } from '../args.js';
 
 /** True when anything is at `path`, a dangling symbolic link included. */
 function present(path: string): boolean {
@@ -21,16 +21,26 @@ function present(path: string): boolean {
   }
 }
 
+export const KEYS_COMMAND = {
+  name: 'keys',
+  action: 'generate',
+  summary: 'make an Ed25519 key pair for signing digests (keys generate)',
+  description: `Writes a new Ed25519 key pair: DIR/audit-signing.key (private, mode 600; give it to
+the archiver as AUDIT_SIGNING_KEY_FILE) and DIR/audit-signing.pub (public; give it to verify as
+AUDIT_VERIFY_KEY_FILE).`,
+  options: {
+    out: { type: 'string', value: 'DIR', required: true, doc: 'folder of the two key files' },
+    force: { type: 'boolean', default: false, doc: 'replace key files that exist' },
+  },
+} as const satisfies CommandSpec;
+
 export async function keysCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action !== 'generate')
     throw new UsageError(
       `unknown keys action "${action ?? ''}" (try: audit-trail keys generate --out DIR)`,
     );
-  const o = parseOptions(rest, {
-    out: { type: 'string' },
-    force: { type: 'boolean', default: false },
-  });
+  const o = parseOptions(rest, KEYS_COMMAND.options);
   if (o.out === undefined) throw new UsageError('--out DIR is required');
   const privatePath = join(o.out, 'audit-signing.key');
   const publicPath = join(o.out, 'audit-signing.pub');

@@ -1,11 +1,22 @@
 import type { Logger } from 'pino';
 import { createKafka } from '../../kafka/client.js';
 import { ensureTopics } from '../../kafka/topics.js';
-import { parseOptions, UsageError } from '../args.js';
+import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 
 /** Exit code when an existing topic differs from the desired settings. */
 export const DRIFT_EXIT_CODE = 3;
+
+export const TOPICS_COMMAND = {
+  name: 'topics',
+  action: 'ensure',
+  summary: 'create the Kafka topics (topics ensure) and report drift',
+  description: `Creates the events, dead-letter and alerts topics that are missing, with settings
+fit for an audit log (AUDIT_TOPIC_PARTITIONS, AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC,
+AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
+and the exit code is then 3.`,
+  options: { config: CONFIG_OPTION },
+} as const satisfies CommandSpec;
 
 export async function topicsCommand(args: string[], logger: Logger): Promise<number> {
   const [action, ...rest] = args;
@@ -13,7 +24,7 @@ export async function topicsCommand(args: string[], logger: Logger): Promise<num
     throw new UsageError(
       `unknown topics action "${action ?? ''}" (try: audit-trail topics ensure)`,
     );
-  const o = parseOptions(rest, { config: { type: 'string' } });
+  const o = parseOptions(rest, TOPICS_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
   const admin = createKafka(requireKafka(settings), logger).admin();
   await admin.connect();

@@ -28,6 +28,7 @@ import {
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AuditErrorCode, ConfigError, StorageError } from '../errors.js';
+import { positiveIntegerOption } from '../options.js';
 import { makePrivateFolderSync } from '../atomic-file.js';
 import { encodeFrame, isZeroTail, parseFrame } from './frame.js';
 import { listSegments, segmentFileName } from './segments.js';
@@ -59,13 +60,6 @@ export interface SpoolRecovery {
   truncatedBytes: number;
   /** Segment file that was cut, if any. */
   segment: string | undefined;
-}
-
-function positiveInteger(field: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0)
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  return v;
 }
 
 /** Spool folders this process holds, so that a second writer in the same process is refused too. */
@@ -169,18 +163,18 @@ export class Spool {
     if (typeof options?.dir !== 'string' || options.dir.length === 0)
       throw new ConfigError('spool.dir', 'must be a folder path');
     this.options = {
-      segmentBytes: positiveInteger(
+      segmentBytes: positiveIntegerOption(
         'spool.segmentBytes',
         options.segmentBytes,
         SPOOL_DEFAULTS.segmentBytes,
       ),
-      maxBytes: positiveInteger('spool.maxBytes', options.maxBytes, SPOOL_DEFAULTS.maxBytes),
-      bufferBytes: positiveInteger(
+      maxBytes: positiveIntegerOption('spool.maxBytes', options.maxBytes, SPOOL_DEFAULTS.maxBytes),
+      bufferBytes: positiveIntegerOption(
         'spool.bufferBytes',
         options.bufferBytes,
         SPOOL_DEFAULTS.bufferBytes,
       ),
-      lingerMs: positiveInteger('spool.lingerMs', options.lingerMs, SPOOL_DEFAULTS.lingerMs),
+      lingerMs: positiveIntegerOption('spool.lingerMs', options.lingerMs, SPOOL_DEFAULTS.lingerMs),
     };
     this.dir = options.dir;
     makePrivateFolderSync(this.dir);

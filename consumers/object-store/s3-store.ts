@@ -15,7 +15,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
+import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../../common/options.js';
 import { retry } from '../../common/retry.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
 
@@ -39,6 +40,56 @@ export interface S3StoreOptions {
   objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number } | undefined;
   /** Attempts per operation before a retriable error is returned. @defaultValue 4 */
   attempts?: number | undefined;
+}
+
+export const S3_STORE_DEFAULTS = {
+  region: 'us-east-1',
+  multipartThresholdBytes: 16 * 1024 * 1024,
+  attempts: 4,
+} as const satisfies Partial<S3StoreOptions>;
+
+export const SERVER_SIDE_ENCRYPTIONS = ['AES256', 'aws:kms'] as const;
+export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
+
+/** The options with their defaults, each checked; a ConfigError names the first bad field. */
+function validated(
+  options: S3StoreOptions,
+): S3StoreOptions & { region: string; multipartThresholdBytes: number; attempts: number } {
+  const field = (name: string): string => `S3Store.${name}`;
+  nonEmptyOption(field('bucket'), options.bucket);
+  if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint))
+    throw new ConfigError(field('endpoint'), 'must be an http(s) URL');
+  if (options.region !== undefined) nonEmptyOption(field('region'), options.region);
+  if (options.credentials !== undefined) {
+    nonEmptyOption(field('credentials.accessKeyId'), options.credentials.accessKeyId);
+    // checked, never echoed
+    nonEmptyOption(field('credentials.secretAccessKey'), options.credentials.secretAccessKey);
+  }
+  if (options.serverSideEncryption !== undefined)
+    oneOfOption(
+      field('serverSideEncryption'),
+      options.serverSideEncryption,
+      SERVER_SIDE_ENCRYPTIONS,
+      'AES256',
+    );
+  if (options.objectLock !== undefined) {
+    oneOfOption(field('objectLock.mode'), options.objectLock.mode, OBJECT_LOCK_MODES, 'GOVERNANCE');
+    positiveIntegerOption(field('objectLock.days'), options.objectLock.days, 0);
+  }
+  return {
+    ...options,
+    region: options.region ?? S3_STORE_DEFAULTS.region,
+    multipartThresholdBytes: positiveIntegerOption(
+      field('multipartThresholdBytes'),
+      options.multipartThresholdBytes,
+      S3_STORE_DEFAULTS.multipartThresholdBytes,
+    ),
+    attempts: positiveIntegerOption(
+      field('attempts'),
+      options.attempts,
+      S3_STORE_DEFAULTS.attempts,
+    ),
+  };
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -66,14 +117,15 @@ function isTransient(error: unknown): boolean {
 export class S3Store implements ObjectStore {
   readonly description: string;
   private readonly client: S3Client;
-  private readonly options: S3StoreOptions;
+  private readonly options: ReturnType<typeof validated>;
 
-  constructor(options: S3StoreOptions) {
+  constructor(storeOptions: S3StoreOptions) {
+    const options = validated(storeOptions);
     this.options = options;
     this.description = `s3://${options.bucket}${options.endpoint === undefined ? '' : ` at ${options.endpoint}`}`;
     this.client = new S3Client({
       endpoint: options.endpoint,
-      region: options.region ?? 'us-east-1',
+      region: options.region,
       credentials: options.credentials,
       forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
       // only the checksums S3 requires: S3-compatible servers differ in the optional ones
@@ -94,7 +146,7 @@ export class S3Store implements ObjectStore {
   private async call<T>(what: string, key: string, operation: () => Promise<T>): Promise<T> {
     try {
       return await retry(operation, {
-        attempts: this.options.attempts ?? 4,
+        attempts: this.options.attempts,
         initialMs: 100,
         maxMs: 2000,
         isRetriable: isTransient,
@@ -154,7 +206,7 @@ export class S3Store implements ObjectStore {
     this.checkKey(key);
     const params = this.putParameters(key);
     await this.call('put', key, async () => {
-      if (body.length <= (this.options.multipartThresholdBytes ?? 16 * 1024 * 1024)) {
+      if (body.length <= this.options.multipartThresholdBytes) {
         await this.client.send(
           new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
         );

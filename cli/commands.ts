@@ -1,0 +1,20 @@
+/** The commands of `audit-trail`: each one's declaration (options, help) and what runs it. */
+import { ARCHIVE_COMMAND, archiveCommand } from './commands/archive.js';
+import { DEMO_COMMAND, demoCommand } from './commands/demo.js';
+import { EMIT_COMMAND, emitCommand } from './commands/emit.js';
+import { EXPORT_COMMAND, exportCommand } from './commands/export.js';
+import { PRODUCE_COMMAND, produceCommand } from './commands/produce.js';
+import { TOPICS_COMMAND, topicsCommand } from './commands/topics.js';
+import { KEYS_COMMAND, keysCommand } from './commands/keys.js';
+import { VERIFY_COMMAND, verifyCommand } from './commands/verify.js';
+
+export const COMMANDS = {
+  demo: { spec: DEMO_COMMAND, run: demoCommand },
+  emit: { spec: EMIT_COMMAND, run: emitCommand },
+  produce: { spec: PRODUCE_COMMAND, run: produceCommand },
+  archive: { spec: ARCHIVE_COMMAND, run: archiveCommand },
+  export: { spec: EXPORT_COMMAND, run: exportCommand },
+  topics: { spec: TOPICS_COMMAND, run: topicsCommand },
+  keys: { spec: KEYS_COMMAND, run: keysCommand },
+  verify: { spec: VERIFY_COMMAND, run: verifyCommand },
+} as const;

@@ -1,0 +1,247 @@
+/**
+ * The one table of settings: every environment variable the command line
+ * reads, each declared once next to the code that owns it (the Kafka and topic
+ * rows in kafka/, the rest here). It drives reading (cli/config.ts), the
+ * allow-list of a config file, the help text and docs/configuration.md.
+ */
+import { LOG_DEFAULTS, LOG_LEVELS } from '../common/logger.js';
+import {
+  filePath,
+  matching,
+  milliseconds,
+  oneOf,
+  positiveInteger,
+  type Setting,
+  setting,
+  type SettingParser,
+  text,
+} from '../common/settings.js';
+import { BATCH_DEFAULTS } from '../consumers/archiver/batch-policy.js';
+import { DEFAULT_PREFIX } from '../consumers/archiver/spool-archiver.js';
+import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
+import { KAFKA_SETTINGS } from '../kafka/settings.js';
+import { TOPIC_SETTINGS } from '../kafka/topics.js';
+
+export const CLI_DEFAULTS = {
+  transport: 'local',
+  spoolDir: './audit-data/spool',
+  archiveDir: './audit-data/archive',
+  archiveStore: 'dir',
+} as const;
+
+/**
+ * Defaults of the archiver as the command line runs it. The archiver's own
+ * modules keep theirs inline for now; these belong beside them once they
+ * export a defaults object.
+ */
+export const ARCHIVER_DEFAULTS = {
+  groupId: 'audit-archiver',
+  sessionTimeoutMs: 30_000,
+  stopTimeoutMs: 10_000,
+  digestIntervalMs: 3_600_000,
+} as const;
+
+/** How old the newest digest may be: two digest intervals (a running archiver writes one each) and ten minutes. */
+export function verifyGraceFor(digestIntervalMs: number): number {
+  return 2 * digestIntervalMs + 600_000;
+}
+
+const keyPrefix: SettingParser<string> = {
+  expects: 'a key prefix (letters, digits, . _ - and /)',
+  parse: (raw) =>
+    raw.split('/').every((part) => /^[A-Za-z0-9._-]+$/.test(part) && part !== '.' && part !== '..')
+      ? raw
+      : undefined,
+};
+
+export const PIPELINE_SETTINGS = {
+  config: setting({
+    name: 'AUDIT_CONFIG',
+    parser: filePath,
+    doc: 'file of `NAME=value` lines read under the environment (also `--config FILE`)',
+  }),
+  transport: setting({
+    name: 'AUDIT_TRANSPORT',
+    parser: oneOf(['local', 'kafka']),
+    default: CLI_DEFAULTS.transport,
+    doc: 'where events go: the spool only (`local`), or the spool, then the events topic (`kafka`)',
+  }),
+  spoolDir: setting({
+    name: 'AUDIT_SPOOL_DIR',
+    parser: filePath,
+    default: CLI_DEFAULTS.spoolDir,
+    doc: 'spool folder of this process',
+  }),
+  source: setting({
+    name: 'AUDIT_SOURCE',
+    parser: text,
+    defaultDoc: 'the host name',
+    doc: '`source` of events that name none',
+  }),
+  logLevel: setting({
+    name: 'AUDIT_LOG_LEVEL',
+    parser: oneOf(LOG_LEVELS),
+    default: LOG_DEFAULTS.level,
+    doc: 'level of the logs on stderr (JSON lines)',
+  }),
+} as const;
+
+export const ARCHIVE_SETTINGS = {
+  archiveStore: setting({
+    name: 'AUDIT_ARCHIVE_STORE',
+    parser: oneOf(['dir', 's3']),
+    default: CLI_DEFAULTS.archiveStore,
+    doc: 'where `archive` writes and `export` and `verify` read: the local folder or S3',
+  }),
+  archiveDir: setting({
+    name: 'AUDIT_ARCHIVE_DIR',
+    parser: filePath,
+    default: CLI_DEFAULTS.archiveDir,
+    doc: 'local archive folder',
+  }),
+  prefix: setting({
+    name: 'AUDIT_ARCHIVE_PREFIX',
+    parser: keyPrefix,
+    default: DEFAULT_PREFIX,
+    doc: 'key prefix of archive objects',
+  }),
+  batchMaxEvents: setting({
+    name: 'AUDIT_BATCH_MAX_EVENTS',
+    parser: positiveInteger,
+    default: BATCH_DEFAULTS.maxEvents,
+    doc: 'an archive object is written at this many events',
+  }),
+  batchMaxBytes: setting({
+    name: 'AUDIT_BATCH_MAX_BYTES',
+    parser: positiveInteger,
+    default: BATCH_DEFAULTS.maxBytes,
+    defaultDoc: '8388608 (8 MiB)',
+    doc: 'an archive object is written at this many bytes of events',
+  }),
+  batchMaxAgeMs: setting({
+    name: 'AUDIT_BATCH_MAX_AGE_MS',
+    parser: positiveInteger,
+    default: BATCH_DEFAULTS.maxAgeMs,
+    doc: 'an archive object is written this long after its first event',
+  }),
+  signingKeyFile: setting({
+    name: 'AUDIT_SIGNING_KEY_FILE',
+    parser: filePath,
+    doc: 'Ed25519 private key (PEM) that signs digests; no digests without it',
+  }),
+  verifyKeyFile: setting({
+    name: 'AUDIT_VERIFY_KEY_FILE',
+    parser: filePath,
+    defaultDoc: 'required by `verify`',
+    doc: 'Ed25519 public key (PEM) for `verify`; with it `export` verifies first',
+  }),
+  verifyGraceMs: setting({
+    name: 'AUDIT_VERIFY_GRACE_MS',
+    parser: milliseconds(1000),
+    defaultDoc: 'two digest intervals + 10 minutes',
+    doc: 'how old the newest digest of a partition may be for `verify` and verified exports',
+  }),
+  digestIntervalMs: setting({
+    name: 'AUDIT_DIGEST_INTERVAL_MS',
+    parser: milliseconds(1000),
+    default: ARCHIVER_DEFAULTS.digestIntervalMs,
+    doc: 'digest interval',
+  }),
+  encryptionKeyFile: setting({
+    name: 'AUDIT_ENCRYPTION_KEY_FILE',
+    parser: filePath,
+    doc: 'file with a 256-bit key (hex or base64) for client-side AES-256-GCM',
+  }),
+  archiverSessionTimeoutMs: setting({
+    name: 'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+    parser: milliseconds(6000),
+    default: ARCHIVER_DEFAULTS.sessionTimeoutMs,
+    doc: 'consumer session timeout of the archiver',
+  }),
+  archiverStopTimeoutMs: setting({
+    name: 'AUDIT_ARCHIVER_STOP_TIMEOUT_MS',
+    parser: milliseconds(1000),
+    default: ARCHIVER_DEFAULTS.stopTimeoutMs,
+    doc: 'longest stop of `archive` after SIGTERM or a fault; then it exits anyway',
+  }),
+} as const;
+
+export const S3_SETTINGS = {
+  bucket: setting({
+    name: 'S3_BUCKET',
+    parser: text,
+    defaultDoc: 'required for `s3`',
+    doc: 'bucket of the archive',
+  }),
+  endpoint: setting({
+    name: 'S3_ENDPOINT',
+    parser: matching(/^https?:\/\/[^\s/]+/, 'an http(s) URL'),
+    defaultDoc: 'AWS',
+    doc: 'URL of an S3-compatible server (path-style requests)',
+  }),
+  region: setting({
+    name: 'AWS_REGION',
+    parser: text,
+    default: S3_STORE_DEFAULTS.region,
+    doc: 'region',
+  }),
+  accessKeyId: setting({
+    name: 'AWS_ACCESS_KEY_ID',
+    parser: text,
+    defaultDoc: "the SDK's default chain",
+    doc: 'static credentials, with `AWS_SECRET_ACCESS_KEY`',
+  }),
+  secretAccessKey: setting({
+    name: 'AWS_SECRET_ACCESS_KEY',
+    parser: text,
+    secret: true,
+    defaultDoc: "the SDK's default chain",
+    doc: 'static credentials, with `AWS_ACCESS_KEY_ID`',
+  }),
+  sse: setting({
+    name: 'S3_SSE',
+    parser: oneOf(['AES256', 'aws:kms']),
+    doc: 'server-side encryption',
+  }),
+  kmsKeyId: setting({ name: 'S3_SSE_KMS_KEY_ID', parser: text, doc: 'KMS key for `aws:kms`' }),
+  lockMode: setting({
+    name: 'S3_OBJECT_LOCK_MODE',
+    parser: oneOf(['GOVERNANCE', 'COMPLIANCE']),
+    doc: 'Object Lock retention of each object, with `S3_OBJECT_LOCK_DAYS`',
+  }),
+  lockDays: setting({
+    name: 'S3_OBJECT_LOCK_DAYS',
+    parser: positiveInteger,
+    doc: 'days of Object Lock retention, with `S3_OBJECT_LOCK_MODE`',
+  }),
+} as const;
+
+export interface SettingSection {
+  title: string;
+  rows: readonly Setting<unknown>[];
+}
+
+/** Every setting, in the sections of the help text and docs/configuration.md. */
+export const SETTING_SECTIONS: readonly SettingSection[] = [
+  { title: 'Pipeline', rows: Object.values(PIPELINE_SETTINGS) },
+  { title: 'Archive', rows: Object.values(ARCHIVE_SETTINGS) },
+  { title: 'Topics', rows: Object.values(TOPIC_SETTINGS) },
+  { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
+  { title: 'S3', rows: Object.values(S3_SETTINGS) },
+];
+
+export const KNOWN_SETTINGS: ReadonlySet<string> = new Set(
+  SETTING_SECTIONS.flatMap((section) => section.rows.map((row) => row.name)),
+);
+
+/**
+ * Prefixes of settings that belong to the servers the pipeline talks to: their
+ * clients read more than this table names (AWS_PROFILE, say), so a config file
+ * may hold any of them.
+ */
+export const SERVER_PREFIXES = ['KAFKA_', 'S3_', 'AWS_'] as const;
+
+/** Whether a config file may hold `name`: a known setting or a server's. */
+export function isAllowedSetting(name: string): boolean {
+  return KNOWN_SETTINGS.has(name) || SERVER_PREFIXES.some((prefix) => name.startsWith(prefix));
+}

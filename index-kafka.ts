@@ -2,7 +2,6 @@
 export { createKafka } from './kafka/client.js';
 export {
   kafkaSettingsFromEnv,
-  parseBrokers,
   describeKafka,
   SASL_MECHANISMS,
   type KafkaSettings,

@@ -9,6 +9,8 @@ import { kafkaSettingsFromEnv, type KafkaSettings } from '../kafka/settings.js';
 import { topicSettingsFromEnv, type TopicSettings } from '../kafka/topics.js';
 import type { S3StoreOptions } from '../consumers/object-store/s3-store.js';
 import type { BatchPolicy } from '../consumers/archiver/batch-policy.js';
+import { ARCHIVER_DEFAULTS } from '../consumers/archiver/archiver.js';
+import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js';
 
 const AUDIT_SETTINGS = new Set([
   'AUDIT_CONFIG',
@@ -128,7 +130,7 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
   if (transport !== 'local' && transport !== 'kafka') {
     throw new ConfigError('AUDIT_TRANSPORT', `must be local or kafka, got "${transport}"`);
   }
-  const prefix = env['AUDIT_ARCHIVE_PREFIX'] ?? 'events';
+  const prefix = env['AUDIT_ARCHIVE_PREFIX'] ?? ARCHIVER_DEFAULTS.prefix;
   if (
     !prefix
       .split('/')
@@ -144,7 +146,12 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
   if (archiveStore !== 'dir' && archiveStore !== 's3') {
     throw new ConfigError('AUDIT_ARCHIVE_STORE', `must be dir or s3, got "${archiveStore}"`);
   }
-  const digestIntervalMs = milliseconds(env, 'AUDIT_DIGEST_INTERVAL_MS', 1000, 3_600_000);
+  const digestIntervalMs = milliseconds(
+    env,
+    'AUDIT_DIGEST_INTERVAL_MS',
+    1000,
+    ARCHIVER_DEFAULTS.digestIntervalMs,
+  );
   return {
     transport,
     spoolDir: nonEmpty(env, 'AUDIT_SPOOL_DIR') ?? './audit-data/spool',
@@ -157,7 +164,12 @@ export function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     digestIntervalMs,
     // two digest intervals and ten minutes: a running archiver writes a digest every interval
     verifyGraceMs: milliseconds(env, 'AUDIT_VERIFY_GRACE_MS', 1000, 2 * digestIntervalMs + 600_000),
-    archiverSessionTimeoutMs: milliseconds(env, 'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS', 6000, 30_000),
+    archiverSessionTimeoutMs: milliseconds(
+      env,
+      'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
+      6000,
+      GROUP_CONSUMER_DEFAULTS.sessionTimeoutMs,
+    ),
     archiverStopTimeoutMs: milliseconds(env, 'AUDIT_ARCHIVER_STOP_TIMEOUT_MS', 1000, 10_000),
     encryptionKeyFile: nonEmpty(env, 'AUDIT_ENCRYPTION_KEY_FILE'),
     prefix,

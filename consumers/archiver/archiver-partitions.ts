@@ -93,6 +93,23 @@ export class ArchiverPartitions {
   }
 
   /**
+   * Runs `work` on each of `partitions` in turn, after the work queued on it.
+   * A partition another writer fenced this one out of is dropped (see
+   * `droppedIfFenced`); other errors are thrown.
+   */
+  async forEach(
+    partitions: readonly number[],
+    work: (archiver: PartitionArchiver, partition: number) => Promise<void>,
+  ): Promise<void> {
+    for (const partition of partitions) {
+      const archiver = await this.get(partition);
+      await this.serialised(partition, () => work(archiver, partition)).catch((error: unknown) =>
+        this.droppedIfFenced(partition, archiver, error),
+      );
+    }
+  }
+
+  /**
    * A FENCED write means another writer claimed the batch first: this member
    * forgets the partition (its open batch is not committed) and, if it still
    * holds it, resumes from the archive at its next batch. Other errors are thrown.

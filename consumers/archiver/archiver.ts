@@ -8,15 +8,11 @@
  * ranges. Writes to the store that fail for a while (the store is down) are
  * retried with backoff until they succeed or the archiver stops.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditErrorCode, isAuditError, isConfigurationFault } from '../../common/errors.js';
 import { sleepUnlessAborted } from '../../common/abort.js';
 import { silentLogger } from '../../common/logger.js';
-import { nonEmptyString, oneOf, positiveInteger } from '../../common/options.js';
 import { backoffDelay } from '../../common/retry.js';
-import { CONTAINER_CODECS, type ContainerCodec } from '../../schemas/container.js';
-import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import {
   type BatchContext,
@@ -28,49 +24,12 @@ import {
   type RecordSource,
   type SourceRecord,
 } from '../runtime/record-source.js';
+import { type ArchiverOptions, type ArchiveStats, partitionArchivers } from './archiver-options.js';
 import { ArchiverPartitions } from './archiver-partitions.js';
-import { type BatchPolicy, batchPolicy } from './batch-policy.js';
-import { PartitionDigester } from './digester.js';
-import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
+import type { BatchPolicy } from './batch-policy.js';
+import type { WrittenObject } from './partition-archiver.js';
 
-export interface ArchiverOptions {
-  source: RecordSource;
-  store: ObjectStore;
-  /** Where records that do not decode go (a dead-letter topic, or objects beside the archive). */
-  deadLetters: DeadLetterSink;
-  /** Key prefix of archive objects. @defaultValue 'events' */
-  prefix?: string;
-  batch?: Partial<BatchPolicy>;
-  /** @defaultValue 'deflate' */
-  codec?: ContainerCodec;
-  /** Event ids remembered per partition to drop duplicates (see PartitionArchiver). @defaultValue 100000 */
-  dedupWindow?: number;
-  /** Ed25519 key that signs the digests; no digests without it. */
-  signingKey?: KeyObject | undefined;
-  /** Length of a digest interval. @defaultValue 3600000 (one hour) */
-  digestIntervalMs?: number | undefined;
-  logger?: Logger;
-  schemas?: SchemaSet;
-}
-
-export const ARCHIVER_DEFAULTS = {
-  prefix: 'events',
-  codec: 'deflate',
-  dedupWindow: 100_000,
-  digestIntervalMs: 3_600_000,
-} as const satisfies Partial<ArchiverOptions>;
-
-/** What this archiver did: counted per object written, so rebalances and restarts cannot skew it. */
-export interface ArchiveStats {
-  /** Records taken from the source (events, duplicates and dead letters). */
-  records: number;
-  /** Events in the objects written. */
-  events: number;
-  objects: number;
-  /** Duplicates dropped and dead letters, in the ranges of the objects written. */
-  duplicatesDropped: number;
-  deadLetters: number;
-}
+export { ARCHIVER_DEFAULTS, type ArchiverOptions, type ArchiveStats } from './archiver-options.js';
 
 /** A promise and the function that resolves it. */
 function signal(): { promise: Promise<void>; resolve: () => void } {
@@ -112,44 +71,17 @@ export class Archiver implements RecordConsumer {
   failure: Error | undefined;
 
   constructor(options: ArchiverOptions) {
-    const d = ARCHIVER_DEFAULTS;
     this.source = options.source;
     this.store = options.store;
     this.deadLetters = options.deadLetters;
-    this.prefix = nonEmptyString('prefix', options.prefix, d.prefix);
-    this.policy = batchPolicy(options.batch);
     this.logger = options.logger ?? silentLogger();
-    const codec = oneOf('codec', options.codec, CONTAINER_CODECS, d.codec);
-    const dedupWindow = positiveInteger('dedupWindow', options.dedupWindow, d.dedupWindow);
-    const intervalMs = positiveInteger(
-      'digestIntervalMs',
-      options.digestIntervalMs,
-      d.digestIntervalMs,
-    );
-    const schemas = options.schemas ?? auditEventSchemas();
-    const { signingKey } = options;
-    const where = (partition: number) => ({
-      store: this.store,
-      prefix: this.prefix,
-      topic: this.source.topic,
-      partition,
-    });
+    const archivers = partitionArchivers(options, (write) => this.withStoreRetry(write));
+    this.prefix = archivers.prefix;
+    this.policy = archivers.policy;
     this.partitions = new ArchiverPartitions({
       logger: this.logger,
+      make: archivers.make,
       resume: (archiver) => this.withStoreRetry(() => archiver.resume()),
-      make: (partition) =>
-        new PartitionArchiver({
-          ...where(partition),
-          schemas,
-          policy: this.policy,
-          codec,
-          dedupWindow,
-          digester:
-            signingKey === undefined
-              ? undefined
-              : new PartitionDigester({ ...where(partition), signingKey, intervalMs }),
-          retryWrite: (write) => this.withStoreRetry(write),
-        }),
     });
   }
 
@@ -222,37 +154,27 @@ export class Archiver implements RecordConsumer {
     const holds = this.source.holdsAssignment();
     if (!holds)
       this.logger.warn('stopping without writing: the group has not confirmed this member');
-    for (const partition of holds ? this.partitions.handled() : []) {
-      const archiver = await this.partitions.get(partition);
-      await this.partitions
-        .serialised(partition, async () => {
-          this.written(await archiver.flush());
-          // commit what the archive now holds, so that the next start does not read it again
-          await this.source
-            .commit(partition, archiver.archivedBelow)
-            .catch((error: Error) =>
-              this.logger.warn(
-                { partition, err: error.message },
-                'final commit failed; the archive still decides',
-              ),
-            );
-        })
-        .catch((error: unknown) => this.partitions.droppedIfFenced(partition, archiver, error));
-    }
+    await this.partitions.forEach(holds ? this.partitions.handled() : [], async (archiver, p) => {
+      this.written(await archiver.flush());
+      // commit what the archive now holds, so that the next start does not read it again
+      await this.source
+        .commit(p, archiver.archivedBelow)
+        .catch((error: Error) =>
+          this.logger.warn(
+            { partition: p, err: error.message },
+            'final commit failed; the archive still decides',
+          ),
+        );
+    });
     await this.source.stop();
     await this.deadLetters.close();
     // batches fetched before the pause took effect; then the digest interval closes, on
     // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
-    for (const partition of holds ? this.partitions.all() : []) {
-      if (this.partitions.isFenced(partition)) continue; // another writer holds it
-      const archiver = await this.partitions.get(partition);
-      await this.partitions
-        .serialised(partition, async () => {
-          this.written(await archiver.flush());
-          await archiver.closeDigests();
-        })
-        .catch((error: unknown) => this.partitions.droppedIfFenced(partition, archiver, error));
-    }
+    const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
+    await this.partitions.forEach(holds ? unfenced : [], async (archiver) => {
+      this.written(await archiver.flush());
+      await archiver.closeDigests();
+    });
     return this.stats;
   }
 
@@ -351,20 +273,15 @@ export class Archiver implements RecordConsumer {
       for (const partition of this.partitions.all()) {
         // a member that was paused past its session may have lost its partitions: write nothing until it knows
         if (this.stopping || !this.source.holdsAssignment()) return;
-        await this.writeAgedBatch(partition).catch((error: Error) =>
-          this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
-        );
+        await this.partitions
+          .forEach([partition], async (archiver) => this.written(await archiver.writeIfDue()))
+          .catch((error: Error) =>
+            this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
+          );
       }
     } finally {
       this.agedRunning = false;
     }
-  }
-
-  private async writeAgedBatch(partition: number): Promise<void> {
-    const archiver = await this.partitions.get(partition); // a failed resume is logged where it fails
-    await this.partitions
-      .serialised(partition, async () => this.written(await archiver.writeIfDue()))
-      .catch((error: unknown) => this.partitions.droppedIfFenced(partition, archiver, error));
   }
 
   private written(object: WrittenObject | undefined): void {

@@ -17,7 +17,9 @@ import {
   text,
 } from '../common/settings.js';
 import { BATCH_DEFAULTS } from '../consumers/archiver/batch-policy.js';
-import { DEFAULT_PREFIX } from '../consumers/archiver/spool-archiver.js';
+import { ARCHIVER_DEFAULTS as ARCHIVER } from '../consumers/archiver/archiver.js';
+import { KAFKA_ARCHIVER_DEFAULTS } from '../consumers/archiver/kafka-archiver.js';
+import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js';
 import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
 import { TOPIC_SETTINGS } from '../kafka/topics.js';
@@ -30,15 +32,16 @@ export const CLI_DEFAULTS = {
 } as const;
 
 /**
- * Defaults of the archiver as the command line runs it. The archiver's own
- * modules keep theirs inline for now; these belong beside them once they
- * export a defaults object.
+ * The archiver's defaults as the command line runs it: the components' own,
+ * and the stop timeout, which is the command's (how long it waits for the
+ * open batches to be written at SIGTERM).
  */
 export const ARCHIVER_DEFAULTS = {
-  groupId: 'audit-archiver',
-  sessionTimeoutMs: 30_000,
+  groupId: KAFKA_ARCHIVER_DEFAULTS.groupId,
+  prefix: ARCHIVER.prefix,
+  sessionTimeoutMs: GROUP_CONSUMER_DEFAULTS.sessionTimeoutMs,
   stopTimeoutMs: 10_000,
-  digestIntervalMs: 3_600_000,
+  digestIntervalMs: ARCHIVER.digestIntervalMs,
 } as const;
 
 /** How old the newest digest may be: two digest intervals (a running archiver writes one each) and ten minutes. */
@@ -102,7 +105,7 @@ export const ARCHIVE_SETTINGS = {
   prefix: setting({
     name: 'AUDIT_ARCHIVE_PREFIX',
     parser: keyPrefix,
-    default: DEFAULT_PREFIX,
+    default: ARCHIVER_DEFAULTS.prefix,
     doc: 'key prefix of archive objects',
   }),
   batchMaxEvents: setting({

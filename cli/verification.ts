@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { writeFileAtomically } from '../common/atomic-file.js';
 import { AuditError, AuditErrorCode, ConfigError } from '../common/errors.js';
 import { partitionId } from '../consumers/archiver/archive-key.js';
-import { LOCAL_PARTITION, LOCAL_TOPIC } from '../consumers/archiver/spool-archiver.js';
+import { LOCAL_PARTITION, LOCAL_TOPIC } from '../consumers/runtime/spool-source.js';
 import type { Anchor } from '../consumers/archiver/verify.js';
 import { createKafka } from '../kafka/client.js';
 import { requireKafka, type CliSettings } from './config.js';

@@ -12,7 +12,7 @@ export function positiveIntegerOption(
   fallback: number,
 ): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0)
+  if (!Number.isSafeInteger(v) || v <= 0)
     throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
   return v;
 }
@@ -30,9 +30,10 @@ export function oneOfOption<const V extends string>(
   return v as V;
 }
 
-/** A string that is present and not blank. */
-export function nonEmptyOption(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new ConfigError(field, 'must be a non-empty string');
-  return value;
+/** `value`, or `fallback` when it is undefined; a string that is present and not blank either way. */
+export function nonEmptyOption(field: string, value: unknown, fallback?: string): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+  return v;
 }

@@ -104,6 +104,7 @@ export class KafkaTransport implements EventTransport {
   private waiters: { offset: number; resolve: () => void }[] = [];
   private readonly loop: Promise<void>;
   private lastError: unknown;
+  private closing: Promise<void> | undefined;
 
   constructor(options: KafkaTransportOptions) {
     const d = KAFKA_TRANSPORT_DEFAULTS;
@@ -190,7 +191,13 @@ export class KafkaTransport implements EventTransport {
    * Events not acknowledged by then stay in the spool for the next run, and
    * close rejects with a retriable TIMEOUT saying how many.
    */
-  async close(timeoutMs = this.o.closeTimeoutMs): Promise<void> {
+  close(timeoutMs = this.o.closeTimeoutMs): Promise<void> {
+    // a second close has the outcome of the first: the spool is closed once
+    this.closing ??= this.closeOnce(timeoutMs);
+    return this.closing;
+  }
+
+  private async closeOnce(timeoutMs: number): Promise<void> {
     let failure: Error | undefined;
     if (timeoutMs > 0) await this.flush(timeoutMs).catch((error: Error) => (failure = error));
     this.stopping = true;

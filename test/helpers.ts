@@ -3,7 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { sourceRecord } from '../consumers/runtime/decode-record.js';
+import type { SourceRecord } from '../consumers/runtime/record-source.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
+import { auditEventSchemas } from '../schemas/schema-set.js';
 
 /** A fresh folder, removed after the test. */
 export async function tempDir(t: TestContext, name = 'audit-trail-test-'): Promise<string> {
@@ -45,4 +48,20 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/** A record of `audit.events` as a source delivers it: `value` decoded and validated. */
+export function logRecord(raw: {
+  offset: number;
+  timestamp: number;
+  value: Buffer;
+  partition?: number;
+}): SourceRecord {
+  return sourceRecord(auditEventSchemas(), {
+    topic: 'audit.events',
+    partition: raw.partition ?? 0,
+    offset: raw.offset,
+    timestamp: raw.timestamp,
+    value: raw.value,
+  });
 }

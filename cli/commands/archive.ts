@@ -1,20 +1,22 @@
 /**
- * `archive`: local transport — drain the spool into the archive; kafka
- * transport — run the `audit-archiver` consumer group into the archive store
+ * `archive`: the archiver over the local spool (local transport) or as the
+ * `audit-archiver` consumer group (kafka transport), into the archive store
  * (the local folder or S3). Runs until SIGTERM/SIGINT, then writes the open
- * batches; `--once` stops when everything on the topic at start is archived.
+ * batches; `--once` stops when everything the source held at start is archived.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
-import { type KafkaArchiveStats, KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
+import type { ArchiveStats, Archiver } from '../../consumers/archiver/archiver.js';
+import { kafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
+import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import { createKafka } from '../../kafka/client.js';
 import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
-import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { ARCHIVER_DEFAULTS } from '../settings.js';
+import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
+
+export const ARCHIVER_GROUP = ARCHIVER_DEFAULTS.groupId;
 
 function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const stop = new AbortController();
@@ -30,79 +32,69 @@ function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-/** True when every partition holds, archived or in its open batch, everything up to its end at start. */
-async function allAccounted(archiver: KafkaArchiver, ends: Map<number, number>): Promise<boolean> {
-  for (const [partition, high] of ends) {
-    if ((await archiver.accountedThrough(partition)) < high - 1) return false;
-  }
-  return true;
-}
-
-async function archiveKafka(
+/** The archiver of the configured transport: the consumer group, or the spool's. */
+function archiverFor(
   settings: CliSettings,
-  once: boolean,
+  spoolDir: string | undefined,
   archiveDir: string | undefined,
   logger: Logger,
-): Promise<number> {
-  const kafka = createKafka(requireKafka(settings), logger);
-  const topic = settings.topics.eventsTopic;
-  // what "everything" means for --once: the end of each partition now, less what the group already committed
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = await admin.fetchOffsets({
-    groupId: ARCHIVER_DEFAULTS.groupId,
-    topics: [topic],
-  });
-  await admin.disconnect();
-  const committedAt = new Map(
-    (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-  );
-  const pending = new Map(
-    ends
-      .map((p) => [p.partition, Number(p.high)] as const)
-      .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
-  );
-
-  const archiver = new KafkaArchiver({
-    sessionTimeoutMs: settings.archiverSessionTimeoutMs,
+): Archiver {
+  const common = {
+    store: archiveStore(settings, archiveDir),
+    prefix: settings.prefix,
     batch: settings.batch,
     signingKey: signingKey(settings),
     digestIntervalMs: settings.digestIntervalMs,
-    kafka,
-    store: archiveStore(settings, archiveDir),
-    topic,
-    groupId: ARCHIVER_DEFAULTS.groupId,
-    prefix: settings.prefix,
     logger,
+  };
+  if (settings.transport !== 'kafka')
+    return spoolArchiver({ ...common, spoolDir: spoolDir ?? settings.spoolDir });
+  return kafkaArchiver({
+    ...common,
+    kafka: createKafka(requireKafka(settings), logger),
+    topic: settings.topics.eventsTopic,
+    groupId: ARCHIVER_GROUP,
+    sessionTimeoutMs: settings.archiverSessionTimeoutMs,
   });
+}
+
+async function runArchiver(
+  archiver: Archiver,
+  once: boolean,
+  stopTimeoutMs: number,
+  logger: Logger,
+): Promise<number> {
+  // what "everything" means for --once: the end of each partition now, less what is committed
+  const ends = once ? await archiver.backlog() : undefined;
   // runs until SIGTERM/SIGINT, the end of --once, or a fault no retry heals
   const { signal, dispose } = untilSignal();
   const finish = new AbortController();
   signal.addEventListener('abort', () => finish.abort(), { once: true });
   void archiver.failed.then(() => finish.abort());
-  let startError: unknown;
+  // a start or a catch-up that fails is reported after the archiver has stopped
+  let runError: unknown;
   const started = archiver.start().catch((error: unknown) => {
-    startError = error;
+    runError = error;
     finish.abort();
   });
   await Promise.race([started, aborted(finish.signal)]);
-  while (!finish.signal.aborted) {
-    if (once && (await allAccounted(archiver, pending).catch(() => false))) break;
-    await sleep(200, undefined, { signal: finish.signal }).catch(() => undefined);
-  }
+  await (
+    ends === undefined || finish.signal.aborted
+      ? aborted(finish.signal)
+      : archiver.catchUp(ends, finish.signal)
+  ).catch((error: unknown) => {
+    runError ??= error;
+  });
   dispose();
   // the stop is bounded: with Kafka or the store gone, what is not written stays uncommitted
-  const stats = await stopWithin(archiver, settings.archiverStopTimeoutMs, logger).catch(
-    (error: unknown) => {
-      if (archiver.failure === undefined) {
-        exitSoon();
-        throw error;
-      }
-      return undefined; // the fault is what to report
-    },
-  );
-  const fault = archiver.failure ?? startError;
+  const stats = await stopWithin(archiver, stopTimeoutMs, logger).catch((error: unknown) => {
+    if (archiver.failure === undefined) {
+      exitSoon();
+      throw error;
+    }
+    return undefined; // the fault is what to report
+  });
+  const fault = archiver.failure ?? runError;
   if (fault !== undefined || stats === undefined) {
     exitSoon();
     throw fault;
@@ -113,7 +105,7 @@ async function archiveKafka(
 }
 
 /** The same line for both transports: what this run wrote into objects. */
-function summary(stats: KafkaArchiveStats): string {
+function summary(stats: ArchiveStats): string {
   return `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped, ${stats.deadLetters} dead letters)\n`;
 }
 
@@ -125,10 +117,10 @@ function aborted(signal: AbortSignal): Promise<void> {
 
 /** `archiver.stop()`, or a TIMEOUT error after `timeoutMs`; the process then exits shortly. */
 async function stopWithin(
-  archiver: KafkaArchiver,
+  archiver: Archiver,
   timeoutMs: number,
   logger: Logger,
-): Promise<KafkaArchiveStats> {
+): Promise<ArchiveStats> {
   archiver.requestStop();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -190,24 +182,6 @@ everything in the spool, or on the topic at start, is archived.`,
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, ARCHIVE_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
-  if (settings.transport === 'kafka') return archiveKafka(settings, o.once, o.archive, logger);
-  const archiver = new SpoolArchiver({
-    spoolDir: o.spool ?? settings.spoolDir,
-    store: archiveStore(settings, o.archive),
-    prefix: settings.prefix,
-    batch: settings.batch,
-    signingKey: signingKey(settings),
-    digestIntervalMs: settings.digestIntervalMs,
-    logger,
-  });
-  let stats;
-  if (o.once) {
-    stats = await archiver.drain();
-  } else {
-    const { signal, dispose } = untilSignal();
-    stats = await archiver.run(signal);
-    dispose();
-  }
-  process.stdout.write(summary(stats));
-  return 0;
+  const archiver = archiverFor(settings, o.spool, o.archive, logger);
+  return runArchiver(archiver, o.once, settings.archiverStopTimeoutMs, logger);
 }

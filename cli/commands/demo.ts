@@ -8,7 +8,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
-import { DEFAULT_PREFIX, SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import { ARCHIVER_DEFAULTS } from '../../consumers/archiver/archiver.js';
+import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import { exportToFile } from '../../schemas/write-export.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
@@ -72,15 +73,9 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
   const started = process.hrtime.bigint();
   const store = new LocalDirStore(archiveDir);
   const trail = new AuditTrail({ spoolDir, retainInMemory: false });
-  const archiver = new SpoolArchiver({
-    spoolDir,
-    store,
-    prefix: DEFAULT_PREFIX,
-    logger,
-    pollMs: 20,
-  });
-  const stopArchiver = new AbortController();
-  const archiving = archiver.run(stopArchiver.signal);
+  const prefix = ARCHIVER_DEFAULTS.prefix;
+  const archiver = spoolArchiver({ spoolDir, store, prefix, logger, pollMs: 20 });
+  await archiver.start();
 
   // installers emit while the archiver drains the spool behind them
   const simulation = new InstallerSimulation(seed, Date.now() - total * 10);
@@ -93,21 +88,17 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
   }
   await trail.close();
   const emittedIn = seconds(started);
-  stopArchiver.abort();
-  await archiving;
-  const stats = await archiver.drain();
+  await archiver.catchUp(await archiver.backlog());
+  const stats = await archiver.stop();
+  if (archiver.failure !== undefined) throw archiver.failure;
   const archivedIn = seconds(started);
 
   const exportStarted = process.hrtime.bigint();
   const jsonPath = join(out, 'audit-trail.json');
   const csvPath = join(out, 'audit-trail.csv');
   const readBack = new Map<string, number>();
-  await exportToFile(
-    jsonPath,
-    'json',
-    counted(readArchive(store, { prefix: DEFAULT_PREFIX }), readBack),
-  );
-  await exportToFile(csvPath, 'csv', readArchive(store, { prefix: DEFAULT_PREFIX }));
+  await exportToFile(jsonPath, 'json', counted(readArchive(store, { prefix }), readBack));
+  await exportToFile(csvPath, 'csv', readArchive(store, { prefix }));
   const exportedIn = seconds(exportStarted);
 
   const archivedTotal = [...readBack.values()].reduce((a, b) => a + b, 0);

@@ -73,6 +73,15 @@ export class SpoolReader {
     return out;
   }
 
+  /** The offset after the last complete record the spool holds now; 0 when it holds none. */
+  async endOffset(): Promise<number> {
+    const base = listSegments(this.dir).at(-1);
+    if (base === undefined) return 0;
+    // skipping every record: the newest segment is scanned, nothing is copied
+    const end = Number.MAX_SAFE_INTEGER;
+    return (await this.readSegment(base, 0, base, end, end, true, [])).nextOffset;
+  }
+
   private async readSegment(
     base: number,
     startPos: number,

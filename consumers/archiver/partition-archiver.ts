@@ -4,34 +4,21 @@
  * the hash chain. The archive itself is the record of progress: `resume()` finds
  * the last object of the partition and continues after it, so a restart neither
  * loses nor repeats a batch. Offsets below the resume point are skipped.
+ * Records come decoded (decode-record.ts); one that did not decode has already
+ * gone to the dead letters and only its offset is taken into the range.
  */
-import { createHash } from 'node:crypto';
-import { AuditErrorCode, AuditError, CodecError, StorageError } from '../../common/errors.js';
-import { readContainerRecords, type ContainerCodec } from '../../schemas/container.js';
-import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { AuditErrorCode, AuditError, StorageError } from '../../common/errors.js';
+import type { ContainerCodec } from '../../schemas/container.js';
 import type { SchemaSet } from '../../schemas/schema-set.js';
-import {
-  decodeSingleObject,
-  SINGLE_OBJECT_HEADER_SIZE,
-  singleObjectFingerprint,
-} from '../../schemas/single-object.js';
-import { validateRecord } from '../../schemas/validate.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { archiveKeyFor, type ArchivedObjectRef, classifyArchiveKey } from './archive-key.js';
-
-export type { ArchivedObjectRef } from './archive-key.js';
+import type { SourceRecord } from '../runtime/record-source.js';
+import { archiveKeyFor } from './archive-key.js';
 import { buildArchiveObject, CHAIN_START } from './archive-object.js';
+import { readArchiveEnd } from './archive-resume.js';
 import { type BatchClaim, claimKeyFor, decodeClaim, encodeClaim } from './claim.js';
 import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
 import type { PartitionDigester } from './digester.js';
-
-/** A record as a transport delivers it: Kafka's, or the local spool's. */
-export interface SourceRecord {
-  offset: number;
-  /** The record's timestamp (append or create time), ms since the epoch. */
-  timestamp: number;
-  value: Buffer;
-}
+import { RecentIds } from './recent-ids.js';
 
 export interface WrittenObject {
   key: string;
@@ -46,9 +33,6 @@ export interface WrittenObject {
   reason: RotateReason | 'flush' | 'claim';
 }
 
-/** Receives a record that cannot be archived, with the reason; must be durable when it resolves. */
-export type DeadLetterHandler = (record: SourceRecord, error: AuditError) => Promise<void>;
-
 export interface PartitionArchiverOptions {
   store: ObjectStore;
   prefix: string;
@@ -57,7 +41,6 @@ export interface PartitionArchiverOptions {
   schemas: SchemaSet;
   policy: BatchPolicy;
   codec: ContainerCodec;
-  deadLetter: DeadLetterHandler;
   /**
    * How many of the most recent event ids are remembered to drop duplicates
    * (a producer that resent an event after a crash gives it a new offset). The
@@ -85,25 +68,6 @@ interface Batch {
   openedAt: number;
 }
 
-/** The archived objects of one partition, in offset order. */
-export async function archivedObjects(
-  store: ObjectStore,
-  prefix: string,
-  topic: string,
-  partition: number,
-): Promise<ArchivedObjectRef[]> {
-  const objects: ArchivedObjectRef[] = [];
-  for await (const key of store.list(`${prefix}/dt=`)) {
-    // strictly as verify classifies keys: a planted copy under a nested key is not resumed from
-    const kind = classifyArchiveKey(prefix, key);
-    if (kind.kind !== 'object') continue;
-    const parsed = kind.object;
-    if (parsed.topic !== topic || parsed.partition !== partition) continue;
-    objects.push({ key, firstOffset: parsed.firstOffset, lastOffset: parsed.lastOffset });
-  }
-  return objects.sort((a, b) => a.lastOffset - b.lastOffset);
-}
-
 export class PartitionArchiver {
   private readonly o: Required<Omit<PartitionArchiverOptions, 'digester'>> & {
     digester: PartitionDigester | undefined;
@@ -116,8 +80,7 @@ export class PartitionArchiver {
   private claimed: BatchClaim | undefined;
   /** Set once another writer won a claim: this archiver writes nothing more. */
   private fenced: StorageError | undefined;
-  /** Recent event ids, oldest first (a Set keeps insertion order). */
-  private readonly recentIds = new Set<string>();
+  private readonly recentIds: RecentIds;
   /** Events dropped because their id was archived already. */
   duplicatesDropped = 0;
   /** Events taken into a batch (not skipped, not dead letters, not duplicates). */
@@ -131,51 +94,19 @@ export class PartitionArchiver {
       retryWrite: options.retryWrite ?? ((write) => write()),
       digester: options.digester,
     };
-  }
-
-  private remember(id: string): void {
-    this.recentIds.add(id);
-    if (this.recentIds.size > this.o.dedupWindow) {
-      const oldest = this.recentIds.values().next().value;
-      if (oldest !== undefined) this.recentIds.delete(oldest);
-    }
+    this.recentIds = new RecentIds(this.o.dedupWindow);
   }
 
   /** Reads the archive and returns the offset to consume from. */
   async resume(): Promise<number> {
     this.batch = undefined;
-    this.recentIds.clear();
-    const objects = await archivedObjects(
-      this.o.store,
-      this.o.prefix,
-      this.o.topic,
-      this.o.partition,
-    );
-    const last = objects.at(-1);
-    if (last === undefined) {
-      this.prevSha256 = CHAIN_START;
-      this.next = 0;
-    } else {
-      const bytes = await this.o.store.get(last.key);
-      this.prevSha256 = createHash('sha256').update(bytes).digest('hex');
-      this.next = last.lastOffset + 1;
-      // the newest ids first, until the window is full; then remember them oldest first
-      const idsNewestFirst: string[][] = [];
-      let count = 0;
-      for (let i = objects.length - 1; i >= 0 && count < this.o.dedupWindow; i--) {
-        const object = objects[i] as ArchivedObjectRef;
-        const content = i === objects.length - 1 ? bytes : await this.o.store.get(object.key);
-        const ids = [...readContainerRecords<AuditEventRecord>(content, this.o.schemas)].map(
-          (r) => r.id,
-        );
-        idsNewestFirst.push(ids);
-        count += ids.length;
-      }
-      for (const ids of idsNewestFirst.reverse()) for (const id of ids) this.remember(id);
-    }
+    const end = await readArchiveEnd(this.o.store, this.o, this.o.schemas, this.o.dedupWindow);
+    this.prevSha256 = end.prevSha256;
+    this.next = end.next;
+    this.recentIds.reset(end.recentIds);
     this.claimed = await this.claimAt(this.next);
     const digester = this.o.digester;
-    if (digester !== undefined) await this.o.retryWrite(() => digester.resume(objects));
+    if (digester !== undefined) await this.o.retryWrite(() => digester.resume(end.objects));
     this.resumed = true;
     return this.next;
   }
@@ -203,47 +134,23 @@ export class PartitionArchiver {
 
   /**
    * Adds one record; writes the batch when it becomes full. Returns the object
-   * written, if any. A record that cannot be archived goes to the dead-letter
-   * handler; its offset stays inside the batch's range, so offsets stay contiguous.
+   * written, if any. A dead letter (a record that did not decode) stays inside
+   * the batch's range without an event, so that offsets stay contiguous.
    */
   async add(record: SourceRecord): Promise<WrittenObject | undefined> {
     if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
     this.checkContiguous(record.offset);
-    let body: Buffer | undefined;
-    let outcome: 'event' | 'duplicate' | 'deadLetter' = 'event';
-    try {
-      const decoded = this.decode(record.value);
-      if (this.recentIds.has(decoded.id)) outcome = 'duplicate';
-      else {
-        body = decoded.body;
-        this.remember(decoded.id);
-      }
-    } catch (error) {
-      if (!(error instanceof AuditError)) throw error;
-      await this.o.deadLetter(record, error);
-      outcome = 'deadLetter';
-    }
-    return this.take(record, body, outcome);
-  }
-
-  /**
-   * Takes the offset of a record that was dead-lettered before it reached this
-   * archiver (Kafka's dead-letter topic) into the batch's range, so that
-   * offsets stay contiguous and the record counts as handled.
-   */
-  async addDeadLettered(record: {
-    offset: number;
-    timestamp: number;
-  }): Promise<WrittenObject | undefined> {
-    if (record.offset < this.expectedOffset()) return undefined;
-    this.checkContiguous(record.offset);
-    return this.take(record, undefined, 'deadLetter');
+    const decoded = record.decoded;
+    if ('error' in decoded) return this.take(record, undefined, 'deadLetter');
+    if (this.recentIds.has(decoded.event.id)) return this.take(record, undefined, 'duplicate');
+    this.recentIds.remember(decoded.event.id);
+    return this.take(record, decoded.body, 'event');
   }
 
   private expectedOffset(): number {
     if (!this.resumed)
       throw new AuditError(
-        AuditErrorCode.Closed,
+        AuditErrorCode.InvalidState,
         'PartitionArchiver.resume() must be called first',
       );
     if (this.fenced !== undefined) throw this.fenced;
@@ -338,24 +245,6 @@ export class PartitionArchiver {
       bytes: batch.bytes,
       openedAt: batch.openedAt,
     };
-  }
-
-  private decode(value: Buffer): { id: string; body: Buffer } {
-    const record = decodeSingleObject<AuditEventRecord>(this.o.schemas, value);
-    try {
-      validateRecord(record);
-    } catch (error) {
-      throw new CodecError(
-        AuditErrorCode.DecodeFailed,
-        `decoded event is invalid: ${(error as Error).message}`,
-        error,
-      );
-    }
-    const sameSchema = singleObjectFingerprint(value) === this.o.schemas.reader.fingerprintHex;
-    const body = sameSchema
-      ? value.subarray(SINGLE_OBJECT_HEADER_SIZE)
-      : this.o.schemas.reader.type.toBuffer(record);
-    return { id: record.id, body };
   }
 
   private async write(reason: WrittenObject['reason']): Promise<WrittenObject> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
@@ -24,7 +24,7 @@ export async function embeddedArchive(
     for (let i = 0; i < 250; i++)
       trail.addEvent(new AuditEvent(AuditEventType.IntegrityCheck).withPackageName(`p${i % 5}`));
     await trail.close();
-    await new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 100 }, signingKey }).drain();
+    await spoolArchiver({ spoolDir, store, batch: { maxEvents: 100 }, signingKey }).drain();
   }
   return store;
 }

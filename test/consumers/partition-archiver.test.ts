@@ -1,35 +1,36 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { AuditErrorCode, type AuditError } from '../../common/errors.js';
+import { AuditErrorCode } from '../../common/errors.js';
 import { CHAIN_START, META } from '../../consumers/archiver/archive-object.js';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
-import {
-  PartitionArchiver,
-  type SourceRecord,
-} from '../../consumers/archiver/partition-archiver.js';
+import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
+import { isDeadLetter, type SourceRecord } from '../../consumers/runtime/record-source.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { collect, record, tempDir } from '../helpers.js';
+import { collect, logRecord, record, tempDir } from '../helpers.js';
 
 const schemas = auditEventSchemas();
 const T0 = Date.UTC(2026, 10, 27, 9, 30);
 
 function sourceRecord(offset: number): SourceRecord {
   const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
-  return {
+  return logRecord({
     offset,
     timestamp: T0 + offset,
     value: encodeSingleObject(schemas, record({ id, package_name: `pkg-${offset % 3}` })),
-  };
+  });
+}
+
+function deadLetterCode(delivered: SourceRecord): string | undefined {
+  return isDeadLetter(delivered) ? delivered.decoded.error.code : undefined;
 }
 
 async function setup(t: TestContext, clock = { now: T0 }) {
   const store = new LocalDirStore(await tempDir(t));
-  const deadLetters: [SourceRecord, AuditError][] = [];
   const make = () =>
     new PartitionArchiver({
       store,
@@ -39,12 +40,9 @@ async function setup(t: TestContext, clock = { now: T0 }) {
       schemas,
       policy: batchPolicy({ maxEvents: 10, maxAgeMs: 1000 }),
       codec: 'deflate',
-      deadLetter: async (r, e) => {
-        deadLetters.push([r, e]);
-      },
       now: () => clock.now,
     });
-  return { store, make, deadLetters, clock };
+  return { store, make, clock };
 }
 
 async function keys(store: LocalDirStore): Promise<string[]> {
@@ -108,19 +106,15 @@ test('after a crash a new archiver resumes from the archive: nothing lost, nothi
   assert.deepEqual(await store.get(lastKey), lastBytes);
 });
 
-test('an undecodable record goes to the dead-letter handler and its offset stays covered', async (t) => {
-  const { store, make, deadLetters } = await setup(t);
+test('an undecodable record is a dead letter and its offset stays covered', async (t) => {
+  const { store, make } = await setup(t);
   const archiver = make();
   await archiver.resume();
-  for (let i = 0; i < 10; i++) {
-    await archiver.add(
-      i === 4 ? { offset: 4, timestamp: T0, value: Buffer.from('not avro') } : sourceRecord(i),
-    );
-  }
-  assert.equal(deadLetters.length, 1);
-  assert.equal(deadLetters[0]?.[0].offset, 4);
-  assert.equal(deadLetters[0]?.[1].code, AuditErrorCode.DecodeFailed);
-  await archiver.flush();
+  const garbage = logRecord({ offset: 4, timestamp: T0, value: Buffer.from('not avro') });
+  assert.equal(deadLetterCode(garbage), AuditErrorCode.DecodeFailed);
+  for (let i = 0; i < 10; i++) await archiver.add(i === 4 ? garbage : sourceRecord(i));
+  const written = await archiver.flush();
+  assert.equal(written?.deadLetters, 1);
   const [key] = await keys(store);
   const meta = decodeContainerHeader(await store.get(key as string)).header.metadata;
   assert.equal(meta[META.firstOffset], '0');
@@ -129,13 +123,16 @@ test('an undecodable record goes to the dead-letter handler and its offset stays
 });
 
 test('an event that decodes but breaks the validation rules is a dead letter too', async (t) => {
-  const { make, deadLetters } = await setup(t);
+  const { make } = await setup(t);
   const archiver = make();
   await archiver.resume();
   const invalid = encodeSingleObject(schemas, record({ success: false, error_message: null }));
-  await archiver.add({ offset: 0, timestamp: T0, value: invalid });
-  assert.equal(deadLetters.length, 1);
-  assert.match(deadLetters[0]?.[1].message ?? '', /error_message/);
+  const delivered = logRecord({ offset: 0, timestamp: T0, value: invalid });
+  assert.ok(isDeadLetter(delivered));
+  assert.match(delivered.decoded.error.message, /error_message/);
+  await archiver.add(delivered);
+  const written = await archiver.flush();
+  assert.deepEqual([written?.count, written?.deadLetters], [0, 1]);
 });
 
 test('an open batch is written once it is older than maxAgeMs', async (t) => {

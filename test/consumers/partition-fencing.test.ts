@@ -2,22 +2,24 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
-import {
-  archivedObjects,
-  PartitionArchiver,
-  type SourceRecord,
-} from '../../consumers/archiver/partition-archiver.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
+import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
+import type { SourceRecord } from '../../consumers/runtime/record-source.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { collect, record, tempDir } from '../helpers.js';
+import { collect, logRecord, record, tempDir } from '../helpers.js';
 
 const schemas = auditEventSchemas();
 const T0 = Date.UTC(2026, 10, 27, 9, 30);
 
 function sourceRecord(offset: number): SourceRecord {
   const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
-  return { offset, timestamp: T0 + offset, value: encodeSingleObject(schemas, record({ id })) };
+  return logRecord({
+    offset,
+    timestamp: T0 + offset,
+    value: encodeSingleObject(schemas, record({ id })),
+  });
 }
 
 async function setup(t: TestContext) {
@@ -31,7 +33,6 @@ async function setup(t: TestContext) {
       schemas,
       policy: batchPolicy({ maxEvents: 1000, maxAgeMs: 60_000 }),
       codec: 'deflate',
-      deadLetter: () => Promise.resolve(),
       now: () => T0,
     });
   return { store, make };

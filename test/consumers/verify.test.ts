@@ -11,7 +11,7 @@ import { encodeSingleObject } from '../../schemas/single-object.js';
 import type { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditEventType } from '../../schemas/event-type.js';
-import { collect } from '../helpers.js';
+import { collect, logRecord } from '../helpers.js';
 import { embeddedArchive } from './embedded-archive.js';
 
 const keys = generateKeyPairSync('ed25519');
@@ -144,7 +144,6 @@ test('objects newer than the last digest are pending, not failures', async (t) =
     schemas: auditEventSchemas(),
     policy: batchPolicy({ maxEvents: 10 }),
     codec: 'deflate',
-    deadLetter: () => Promise.reject(new Error('unexpected dead letter')),
     digester: new PartitionDigester({
       store,
       prefix: 'events',
@@ -157,11 +156,13 @@ test('objects newer than the last digest are pending, not failures', async (t) =
   let written;
   for (let i = 0; i < 10; i++) {
     const event = new AuditEvent(AuditEventType.IntegrityCheck).withPackageName('late').toRecord();
-    written = await archiver.add({
-      offset: next + i,
-      timestamp: Date.now(),
-      value: encodeSingleObject(auditEventSchemas(), { ...event, source: 'h' }),
-    });
+    written = await archiver.add(
+      logRecord({
+        offset: next + i,
+        timestamp: Date.now(),
+        value: encodeSingleObject(auditEventSchemas(), { ...event, source: 'h' }),
+      }),
+    );
   }
   assert.ok(written, 'one more object was written');
   const report = await verify(store);

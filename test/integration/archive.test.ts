@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { tempDir } from '../helpers.js';
 import { createTopics, MAIN, ROOT, runCli, s3Settings, testBucket } from './stack.js';

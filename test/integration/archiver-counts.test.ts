@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { META } from '../../consumers/archiver/archive-object.js';
-import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import { tempDir } from '../helpers.js';
 import { PREFIX, pipelineEnv, startArchiver, waitUntil } from './pipeline.js';

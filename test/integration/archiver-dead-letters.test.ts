@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DLQ_HEADERS } from '../../consumers/runtime/group-consumer.js';
+import { DLQ_HEADERS } from '../../consumers/runtime/kafka-dead-letters.js';
 import { tempDir } from '../helpers.js';
 import { pipelineEnv, readPartitions } from './pipeline.js';
 import { eventFiles } from './event-files.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import { tempDir } from '../helpers.js';
 import { PREFIX, pipelineEnv, readPartitions, startArchiver, waitUntil } from './pipeline.js';
 import { eventFiles } from './event-files.js';

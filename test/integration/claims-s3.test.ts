@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import {
-  archivedObjects,
   PartitionArchiver,
   type WrittenObject,
 } from '../../consumers/archiver/partition-archiver.js';
 import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { record } from '../helpers.js';
+import { logRecord, record } from '../helpers.js';
 import { testBucket } from './stack.js';
 
 const schemas = auditEventSchemas();
@@ -24,7 +24,6 @@ function writer(store: ObjectStore): PartitionArchiver {
     schemas,
     policy: batchPolicy({ maxEvents: 100_000 }),
     codec: 'deflate',
-    deadLetter: () => Promise.resolve(),
   });
 }
 
@@ -36,11 +35,13 @@ test('writers racing on one batch start in S3Proxy: the store lets exactly one c
   for (const [i, w] of writers.entries())
     for (let offset = 0; offset <= 20 + i * 10; offset++) {
       const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
-      await w.add({
-        offset,
-        timestamp: Date.UTC(2026, 10, 28, 22) + offset,
-        value: encodeSingleObject(schemas, record({ id })),
-      });
+      await w.add(
+        logRecord({
+          offset,
+          timestamp: Date.UTC(2026, 10, 28, 22) + offset,
+          value: encodeSingleObject(schemas, record({ id })),
+        }),
+      );
     }
   const results = await Promise.allSettled(writers.map((w) => w.flush()));
   const won = results.filter(

@@ -6,10 +6,18 @@ import { KafkaTransport } from '../../producer/kafka-transport.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditEventType } from '../../schemas/event-type.js';
-import { DLQ_HEADERS, GroupConsumer } from '../../consumers/runtime/group-consumer.js';
+import { GroupConsumer } from '../../consumers/runtime/group-consumer.js';
+import { DLQ_HEADERS } from '../../consumers/runtime/kafka-dead-letters.js';
 import { silentLogger } from '../../common/logger.js';
 import { tempDir } from '../helpers.js';
-import { brokers, consumeEvents, createTopics, kafkaClient, ROOT } from './stack.js';
+import {
+  brokers,
+  committingConsumer,
+  consumeEvents,
+  createTopics,
+  kafkaClient,
+  ROOT,
+} from './stack.js';
 
 function kcat(args: string[], input?: string | Buffer): Buffer {
   const result = spawnSync('kcat', ['-b', brokers(), ...args], {
@@ -146,17 +154,12 @@ test('the group commits what it handled: a restarted member continues after it',
   );
   const groupId = `it-commit-${topic}`;
   const seen: string[] = [];
-  const first = new GroupConsumer({
-    kafka: kafkaClient(),
-    groupId,
-    topic,
-    logger: silentLogger(),
-    handler: async (batch, context) => {
+  const first = new GroupConsumer({ kafka: kafkaClient(), groupId, topic, logger: silentLogger() });
+  await first.start(
+    committingConsumer(kafkaClient(), topic, (batch) => {
       seen.push(...batch.map((e) => e.event.id));
-      return context.lastOffset;
-    },
-  });
-  await first.start();
+    }),
+  );
   while (seen.length < 50) await new Promise((r) => setTimeout(r, 100));
   await first.stop();
 
@@ -167,12 +170,12 @@ test('the group commits what it handled: a restarted member continues after it',
     groupId,
     topic,
     logger: silentLogger(),
-    handler: async (batch, context) => {
-      again.push(...batch.map((e) => e.event.package_name ?? ''));
-      return context.lastOffset;
-    },
   });
-  await second.start();
+  await second.start(
+    committingConsumer(kafkaClient(), topic, (batch) => {
+      again.push(...batch.map((e) => e.event.package_name ?? ''));
+    }),
+  );
   const deadline = Date.now() + 30_000;
   while (again.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 500));

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfigFile } from '../../cli/config.js';
 import { META } from '../../consumers/archiver/archive-object.js';
-import { archivedObjects } from '../../consumers/archiver/partition-archiver.js';
+import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';

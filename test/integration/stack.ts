@@ -18,7 +18,10 @@ import {
 import { S3Store } from '../../consumers/object-store/s3-store.js';
 import { readConfigFile } from '../../cli/config.js';
 import { silentLogger } from '../../common/logger.js';
-import { GroupConsumer, type ConsumedEvent } from '../../consumers/runtime/group-consumer.js';
+import { GroupConsumer } from '../../consumers/runtime/group-consumer.js';
+import { KafkaDeadLetters } from '../../consumers/runtime/kafka-dead-letters.js';
+import { isDeadLetter, type RecordConsumer } from '../../consumers/runtime/record-source.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const STACK_ENV = `${ROOT}.stack/env`;
@@ -68,9 +71,47 @@ export async function createTopics(t: TestContext, partitions: number): Promise<
   return { topic, dlq };
 }
 
+export interface ConsumedEvent {
+  partition: number;
+  offset: number;
+  key: string | null;
+  event: AuditEventRecord;
+}
+
+/**
+ * A consumer of a GroupConsumer that sends records that do not decode to
+ * `<topic>.dlq`, hands the events of each batch to `take` and commits the batch.
+ */
+export function committingConsumer(
+  kafka: Kafka,
+  topic: string,
+  take: (events: ConsumedEvent[]) => Promise<void> | void,
+): RecordConsumer & { close(): Promise<void> } {
+  const deadLetters = new KafkaDeadLetters(kafka, `${topic}.dlq`);
+  return {
+    assigned: () => Promise.resolve(),
+    batch: async (records, context) => {
+      await deadLetters.send(records.filter(isDeadLetter));
+      const events: ConsumedEvent[] = [];
+      for (const { partition, offset, key, decoded } of records)
+        if ('event' in decoded)
+          events.push({
+            partition,
+            offset,
+            key: key?.toString('utf8') ?? null,
+            event: decoded.event,
+          });
+      await take(events);
+      return { done: context.lastOffset, taken: context.lastOffset };
+    },
+    close: () => deadLetters.close(),
+  };
+}
+
 /**
  * Reads `topic` with a fresh consumer group until `expected` events arrived or
- * `timeoutMs` passed, and returns them in arrival order.
+ * `timeoutMs` passed, and returns them in arrival order. Records that do not
+ * decode go to `<topic>.dlq`.
  */
 export async function consumeEvents(
   topic: string,
@@ -80,22 +121,23 @@ export async function consumeEvents(
   const events: ConsumedEvent[] = [];
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  const kafka = kafkaClient();
   const consumer = new GroupConsumer({
-    kafka: kafkaClient(),
+    kafka,
     groupId: `it-reader-${randomBytes(4).toString('hex')}`,
     topic,
     logger: silentLogger(),
-    handler: async (batch, context) => {
-      events.push(...batch);
-      if (events.length >= expected) done();
-      return context.lastOffset;
-    },
   });
-  await consumer.start();
+  const handler = committingConsumer(kafka, topic, (batch) => {
+    events.push(...batch);
+    if (events.length >= expected) done();
+  });
+  await consumer.start(handler);
   const timer = setTimeout(done, timeoutMs);
   await finished;
   clearTimeout(timer);
   await consumer.stop();
+  await handler.close();
   return events;
 }
 

@@ -9,7 +9,7 @@ import {
   AuditEventType,
   AuditTrail,
   AuditErrorCode,
-  SpoolArchiver,
+  spoolArchiver,
   LocalDirStore,
   readArchive,
   SpoolReader,
@@ -113,7 +113,7 @@ test('a durable trail writes through to the spool; the archiver and exporter rea
   });
 
   const store = new LocalDirStore(join(dir, 'archive'));
-  const archiver = new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
+  const archiver = spoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
   assert.deepEqual(await archiver.drain(), {
     records: 2500,
     events: 2500,
@@ -129,7 +129,7 @@ test('a durable trail writes through to the spool; the archiver and exporter rea
   assert.ok(archived.every((r) => r.source === 'installer-7'));
 
   // draining again archives nothing twice
-  const again = new SpoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
+  const again = spoolArchiver({ spoolDir, store, batch: { maxEvents: 1000 } });
   assert.deepEqual(await again.drain(), {
     records: 0,
     events: 0,
@@ -206,11 +206,11 @@ test('backpressure: addEvent refuses when the spool is full, addEventWhenRoom wa
   });
 
   const waiting = trail.addEventWhenRoom(make(), { timeoutMs: 10_000 });
-  const archiver = new SpoolArchiver({ spoolDir, store: new LocalDirStore(join(dir, 'archive')) });
+  const archiver = spoolArchiver({ spoolDir, store: new LocalDirStore(join(dir, 'archive')) });
   await archiver.drain(); // archives and releases the full segments
   await waiting;
   await trail.close();
-  const rest = await new SpoolArchiver({
+  const rest = await spoolArchiver({
     spoolDir,
     store: new LocalDirStore(join(dir, 'archive')),
   }).drain();

@@ -1,0 +1,332 @@
+/**
+ * The archiver stage, over any record source (a Kafka consumer group or the
+ * local spool): each partition goes through a PartitionArchiver into the
+ * object store, with its signed digests. Offsets are committed only up to the
+ * last object written, and every assignment resumes from the archive itself,
+ * so neither a crash nor a rebalance can lose or repeat a batch. Records that
+ * do not decode go to the dead letters once and keep their offsets in the
+ * ranges. Writes to the store that fail for a while (the store is down) are
+ * retried with backoff until they succeed or the archiver stops.
+ */
+import type { Logger } from 'pino';
+import { AuditErrorCode, isAuditError, isConfigurationFault } from '../../common/errors.js';
+import { sleepUnlessAborted } from '../../common/abort.js';
+import { silentLogger } from '../../common/logger.js';
+import { backoffDelay } from '../../common/retry.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import {
+  type BatchContext,
+  type BatchResult,
+  type DeadLetter,
+  type DeadLetterSink,
+  isDeadLetter,
+  type RecordConsumer,
+  type RecordSource,
+  type SourceRecord,
+} from '../runtime/record-source.js';
+import { type ArchiverOptions, type ArchiveStats, partitionArchivers } from './archiver-options.js';
+import { ArchiverPartitions } from './archiver-partitions.js';
+import type { BatchPolicy } from './batch-policy.js';
+import type { WrittenObject } from './partition-archiver.js';
+
+export { ARCHIVER_DEFAULTS, type ArchiverOptions, type ArchiveStats } from './archiver-options.js';
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export class Archiver implements RecordConsumer {
+  readonly stats: ArchiveStats = {
+    records: 0,
+    events: 0,
+    objects: 0,
+    duplicatesDropped: 0,
+    deadLetters: 0,
+  };
+  readonly source: RecordSource;
+  private readonly store: ObjectStore;
+  private readonly deadLetters: DeadLetterSink;
+  private readonly prefix: string;
+  private readonly policy: BatchPolicy;
+  private readonly logger: Logger;
+  private readonly partitions: ArchiverPartitions;
+  private agedRunning = false;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  /** Aborted when stopping: wakes retry waits at once. */
+  private readonly stopController = new AbortController();
+  /** Resolved (and replaced) after each batch and at a failure, for `catchUp`. */
+  private progressed = signal();
+  private failWith: (error: Error) => void = () => undefined;
+  /**
+   * Resolves with the first fault no retry can heal (a missing bucket, refused
+   * credentials, a source that stopped for good); the process should stop and
+   * report it. Never rejects.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => (this.failWith = resolve));
+  /** The fault `failed` resolved with, if any. */
+  failure: Error | undefined;
+
+  constructor(options: ArchiverOptions) {
+    this.source = options.source;
+    this.store = options.store;
+    this.deadLetters = options.deadLetters;
+    this.logger = options.logger ?? silentLogger();
+    const archivers = partitionArchivers(options, (write) => this.withStoreRetry(write));
+    this.prefix = archivers.prefix;
+    this.policy = archivers.policy;
+    this.partitions = new ArchiverPartitions({
+      logger: this.logger,
+      make: archivers.make,
+      resume: (archiver) => this.withStoreRetry(() => archiver.resume()),
+    });
+  }
+
+  /**
+   * Checks the store (a missing bucket or refused credentials fail here at
+   * once; an unreachable store is retried until it answers or `stop()`), then
+   * starts the source.
+   */
+  async start(): Promise<void> {
+    await this.withStoreRetry(async () => {
+      for await (const key of this.store.list(`${this.prefix}/`)) return key;
+      return undefined;
+    });
+    if (this.stopping) return;
+    await this.source.start(this);
+    this.ageTimer = setInterval(
+      () => void this.writeAgedBatches(),
+      Math.min(1000, this.policy.maxAgeMs),
+    ).unref();
+  }
+
+  /** What the source holds now that its group has not committed: the goal of `catchUp`. */
+  backlog(): Promise<Map<number, number>> {
+    return this.source.backlog();
+  }
+
+  /**
+   * Resolves true once every partition of `ends` is archived or in its open
+   * batch up to its end; false when the archiver failed or `signal` aborted first.
+   */
+  async catchUp(ends: ReadonlyMap<number, number>, signal?: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (this.failure !== undefined || signal?.aborted === true) return false;
+      if (await this.accountedUpTo(ends)) return true;
+      await Promise.race([this.progressed.promise, sleepUnlessAborted(200, signal)]);
+    }
+  }
+
+  private async accountedUpTo(ends: ReadonlyMap<number, number>): Promise<boolean> {
+    for (const [partition, end] of ends)
+      if ((await this.accountedThrough(partition)) < end - 1) return false;
+    return true;
+  }
+
+  /**
+   * Archives what the source holds now, writes the open batches and stops:
+   * what `archive --once` does. Throws the fault if the archiver failed.
+   */
+  async drain(): Promise<ArchiveStats> {
+    const ends = await this.backlog();
+    await this.start();
+    await this.catchUp(ends);
+    const stats = await this.stop();
+    if (this.failure !== undefined) throw this.failure;
+    return stats;
+  }
+
+  /**
+   * Stops fetching, writes every open batch and commits it, then stops the
+   * source: a clean stop leaves nothing read that is not archived. A batch that
+   * was already fetched when fetching stopped is written by the second pass;
+   * its offsets stay uncommitted, and the next start skips them by reading the
+   * archive.
+   */
+  async stop(): Promise<ArchiveStats> {
+    this.requestStop();
+    clearInterval(this.ageTimer);
+    this.source.pause();
+    // a member whose session lapsed (paused, cut off) writes nothing: its partitions may be another's now
+    const holds = this.source.holdsAssignment();
+    if (!holds)
+      this.logger.warn('stopping without writing: the group has not confirmed this member');
+    await this.partitions.forEach(holds ? this.partitions.handled() : [], async (archiver, p) => {
+      this.written(await archiver.flush());
+      // commit what the archive now holds, so that the next start does not read it again
+      await this.source
+        .commit(p, archiver.archivedBelow)
+        .catch((error: Error) =>
+          this.logger.warn(
+            { partition: p, err: error.message },
+            'final commit failed; the archive still decides',
+          ),
+        );
+    });
+    await this.source.stop();
+    await this.deadLetters.close();
+    // batches fetched before the pause took effect; then the digest interval closes, on
+    // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
+    const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
+    await this.partitions.forEach(holds ? unfenced : [], async (archiver) => {
+      this.written(await archiver.flush());
+      await archiver.closeDigests();
+    });
+    return this.stats;
+  }
+
+  /**
+   * The highest offset of a partition that is archived or in its open batch
+   * (written at the latest by `stop()`), read from the archive when this
+   * archiver has not handled the partition since its last assignment.
+   */
+  async accountedThrough(partition: number): Promise<number> {
+    const archiver = await this.partitions.get(partition);
+    return this.partitions.serialised(partition, () => Promise.resolve(archiver.accountedThrough));
+  }
+
+  /**
+   * Stops retrying: store operations under way give up after a few quick
+   * attempts, so that `stop()` ends even with the store gone. `stop()` calls it.
+   */
+  requestStop(): void {
+    this.stopping = true;
+    this.stopController.abort();
+  }
+
+  // RecordConsumer: what the source calls
+
+  assigned(partitions: readonly number[]): Promise<void> {
+    this.partitions.assign(partitions);
+    return Promise.resolve();
+  }
+
+  /** What is archived or in an open batch is not handed over (nor dead-lettered) again. */
+  async startAt(partition: number): Promise<number> {
+    return (await this.partitions.get(partition)).accountedThrough + 1;
+  }
+
+  /**
+   * Takes a batch into the partition's open batch, in offset order, sending
+   * dead letters first and writing objects as batches fill. Delivery goes on
+   * after everything taken; only what is in written objects is committed.
+   */
+  async batch(
+    records: readonly SourceRecord[],
+    context: BatchContext,
+  ): Promise<BatchResult | undefined> {
+    if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
+    const partition = context.partition;
+    const archiver = await this.partitions.get(partition);
+    return this.partitions
+      .serialised(partition, async () => {
+        const fresh = records.filter((r) => r.offset > archiver.accountedThrough);
+        await this.sendDeadLetters(fresh.filter(isDeadLetter));
+        for (const record of fresh) {
+          this.written(await archiver.add(record));
+          if (++this.stats.records % 1000 === 0) await context.heartbeat();
+        }
+        const below = archiver.archivedBelow;
+        return { done: below > 0 ? below - 1 : undefined, taken: context.lastOffset };
+      })
+      .catch(async (error: unknown) => {
+        if (isAuditError(error) && error.code === AuditErrorCode.OffsetGap) {
+          // the fetch position ran ahead of this partition's state (a rebalance reset it): fetch again
+          // from where the state ends, instead of covering offsets no record was handed over for
+          this.logger.warn(
+            { partition, err: error.message },
+            'fetching again from the archive end',
+          );
+        } else this.partitions.droppedIfFenced(partition, archiver, error);
+        // delivery goes on where the archive (read again when fenced) ends
+        return { seek: (await this.partitions.get(partition)).accountedThrough + 1 };
+      })
+      .finally(() => this.wakeCatchUp());
+  }
+
+  onFailure(error: Error): void {
+    this.fail(error);
+  }
+
+  private wakeCatchUp(): void {
+    this.progressed.resolve();
+    this.progressed = signal();
+  }
+
+  private async sendDeadLetters(records: readonly DeadLetter[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.withStoreRetry(() => this.deadLetters.send(records));
+    for (const { topic, partition, offset, decoded } of records)
+      this.logger.warn(
+        { topic, partition, offset, reason: decoded.error.message, to: this.deadLetters.target },
+        'record sent to the dead letters',
+      );
+  }
+
+  private async writeAgedBatches(): Promise<void> {
+    if (this.agedRunning) return; // the previous round still waits, e.g. on the store
+    this.agedRunning = true;
+    try {
+      for (const partition of this.partitions.all()) {
+        // a member that was paused past its session may have lost its partitions: write nothing until it knows
+        if (this.stopping || !this.source.holdsAssignment()) return;
+        await this.partitions
+          .forEach([partition], async (archiver) => this.written(await archiver.writeIfDue()))
+          .catch((error: Error) =>
+            this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
+          );
+      }
+    } finally {
+      this.agedRunning = false;
+    }
+  }
+
+  private written(object: WrittenObject | undefined): void {
+    if (object === undefined) return;
+    this.stats.objects++;
+    this.stats.events += object.count;
+    this.stats.duplicatesDropped += object.duplicates;
+    this.stats.deadLetters += object.deadLetters;
+    this.logger.debug(
+      { key: object.key, count: object.count, reason: object.reason },
+      'archive object written',
+    );
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    // the caller reports it (the command line in one coded line); the log only notes when
+    this.logger.info(
+      { code: isAuditError(error) ? error.code : undefined, err: error.message },
+      'archiver cannot go on',
+    );
+    this.failWith(error);
+    this.wakeCatchUp();
+  }
+
+  /**
+   * Retries retriable store failures with backoff for as long as the archiver
+   * runs (a few quick attempts once it stops). A configuration fault (missing
+   * bucket, refused credentials) fails the archiver at once.
+   */
+  private async withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (isConfigurationFault(error)) this.fail(error);
+        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt >= 3))
+          throw error;
+        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5000, factor: 2 });
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn({ attempt, err: error.message }, 'object store unavailable, retrying');
+        }
+        await sleepUnlessAborted(delay, this.stopController.signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Kafka } from 'kafkajs';
+import { AuditErrorCode } from '../../common/errors.js';
+import { Spool } from '../../common/spool/spool.js';
+import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
+import { META } from '../../consumers/archiver/archive-object.js';
+import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
+import { GroupConsumer } from '../../consumers/runtime/group-consumer.js';
+import { decodeContainerHeader } from '../../schemas/container.js';
+import { auditEventSchemas } from '../../schemas/schema-set.js';
+import { encodeSingleObject } from '../../schemas/single-object.js';
+import { collect, record, tempDir } from '../helpers.js';
+
+test('records that do not decode go to the dead letters once, beside the archive, and keep their offsets in the range', async (t) => {
+  const dir = await tempDir(t);
+  const spoolDir = join(dir, 'spool');
+  const spool = new Spool({ dir: spoolDir });
+  const schemas = auditEventSchemas();
+  const invalid = encodeSingleObject(schemas, record({ success: false, error_message: null }));
+  for (let i = 0; i < 10; i++) {
+    const id = `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}`;
+    if (i === 4) spool.append(Buffer.from('not avro'));
+    else if (i === 7) spool.append(invalid);
+    else spool.append(encodeSingleObject(schemas, record({ id })));
+  }
+  await spool.close();
+  const store = new LocalDirStore(join(dir, 'archive'));
+  const stats = await spoolArchiver({ spoolDir, store }).drain();
+  assert.deepEqual(stats, {
+    records: 10,
+    events: 8,
+    objects: 1,
+    duplicatesDropped: 0,
+    deadLetters: 2,
+  });
+  assert.deepEqual(await collect(store.list('events-dlq/')), [
+    'events-dlq/audit.events/0/00000000000000000004.bin',
+    'events-dlq/audit.events/0/00000000000000000004.bin.reason',
+    'events-dlq/audit.events/0/00000000000000000007.bin',
+    'events-dlq/audit.events/0/00000000000000000007.bin.reason',
+  ]);
+  const reason = (offset: string) =>
+    store.get(`events-dlq/audit.events/0/${offset}.bin.reason`).then((b) => b.toString());
+  assert.match(await reason('00000000000000000004'), /^DECODE_FAILED: /);
+  assert.match(await reason('00000000000000000007'), /error_message/);
+  assert.equal(
+    (await store.get('events-dlq/audit.events/0/00000000000000000004.bin')).toString(),
+    'not avro',
+  );
+  const [key] = await collect(store.list('events/dt='));
+  const meta = decodeContainerHeader(await store.get(key as string)).header.metadata;
+  assert.deepEqual(
+    [meta[META.firstOffset], meta[META.lastOffset], meta[META.count]],
+    ['0', '9', '8'],
+  );
+  // a second run sends none again
+  await store.delete('events-dlq/audit.events/0/00000000000000000004.bin');
+  await spoolArchiver({ spoolDir, store }).drain();
+  assert.equal((await collect(store.list('events-dlq/'))).length, 3);
+});
+
+test('archiver options are checked at construction, naming the bad one', async (t) => {
+  const dir = await tempDir(t);
+  const store = new LocalDirStore(dir);
+  const cases = [
+    [{ prefix: '' }, 'prefix'],
+    [{ codec: 'zstd' }, 'codec'],
+    [{ dedupWindow: 0 }, 'dedupWindow'],
+    [{ digestIntervalMs: -1 }, 'digestIntervalMs'],
+    [{ batch: { maxEvents: 0 } }, 'batch.maxEvents'],
+    [{ pollMs: 1.5 }, 'pollMs'],
+  ] as const;
+  for (const [options, field] of cases)
+    assert.throws(
+      () => spoolArchiver({ spoolDir: dir, store, ...(options as object) }),
+      { code: AuditErrorCode.InvalidOption, field },
+      field,
+    );
+});
+
+test('group consumer options are checked at construction, naming the bad one', () => {
+  const kafka = {
+    consumer: () => assert.fail('no consumer is made from bad options'),
+  } as unknown as Kafka;
+  const cases = [
+    [{ groupId: '' }, 'groupId'],
+    [{ topic: '' }, 'topic'],
+    [{ sessionTimeoutMs: 0 }, 'sessionTimeoutMs'],
+    [{ maxBytesPerPartition: 2.5 }, 'maxBytesPerPartition'],
+    [{ partitionsConsumedConcurrently: -1 }, 'partitionsConsumedConcurrently'],
+  ] as const;
+  for (const [options, field] of cases)
+    assert.throws(
+      () => new GroupConsumer({ kafka, groupId: 'g', ...options }),
+      { code: AuditErrorCode.InvalidOption, field },
+      field,
+    );
+});

@@ -22,21 +22,6 @@ export { encodeSingleObject, decodeSingleObject } from './schemas/single-object.
 export { readContainerRecords } from './schemas/container.js';
 export { type ObjectStore } from './consumers/object-store/object-store.js';
 export { LocalDirStore } from './consumers/object-store/local-dir-store.js';
-export {
-  Archiver,
-  ARCHIVER_DEFAULTS,
-  type ArchiverOptions,
-  type ArchiveStats,
-} from './consumers/archiver/archiver.js';
-export { spoolArchiver, type SpoolArchiverOptions } from './consumers/archiver/spool-archiver.js';
-export {
-  type RecordConsumer,
-  type RecordSource,
-  type SourceRecord,
-} from './consumers/runtime/record-source.js';
-export { SpoolSource, SPOOL_SOURCE_DEFAULTS } from './consumers/runtime/spool-source.js';
-export { BATCH_DEFAULTS, type BatchPolicy } from './consumers/archiver/batch-policy.js';
-export { archiveKeyFor, parseArchiveKey } from './consumers/archiver/archive-key.js';
 export { readArchive } from './consumers/exporter/archive-reader.js';
 export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
 export { EXPORT_FORMATS, type ExportFormat } from './schemas/render.js';

@@ -44,10 +44,7 @@ export const ARCHIVER_DEFAULTS = {
   digestIntervalMs: ARCHIVER.digestIntervalMs,
 } as const;
 
-/** How old the newest digest may be: two digest intervals (a running archiver writes one each) and ten minutes. */
-export function verifyGraceFor(digestIntervalMs: number): number {
-  return 2 * digestIntervalMs + 600_000;
-}
+export { verifyGraceFor } from '../consumers/archiver/verify.js';
 
 const keyPrefix: SettingParser<string> = {
   expects: 'a key prefix (letters, digits, . _ - and /)',

@@ -18,6 +18,7 @@ import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { META, CHAIN_START } from './archive-object.js';
+import { ARCHIVER_DEFAULTS } from './archiver-options.js';
 import { classifyArchiveKey, partitionId } from './archive-key.js';
 import { decodeDigest, type Digest, digestSignatureValid, parseDigestKey } from './digest.js';
 
@@ -74,7 +75,16 @@ export interface VerifyReport {
 }
 
 /** The default grace period: two digest intervals of one hour and ten minutes. */
-export const DEFAULT_GRACE_MS = 2 * 3_600_000 + 600_000;
+/**
+ * How old the newest digest of a partition may be when the archiver writes one
+ * every `digestIntervalMs`: two intervals (the one under way and the last
+ * closed) and ten minutes for a slow store or a restart.
+ */
+export function verifyGraceFor(digestIntervalMs: number): number {
+  return 2 * digestIntervalMs + 600_000;
+}
+
+export const DEFAULT_GRACE_MS = verifyGraceFor(ARCHIVER_DEFAULTS.digestIntervalMs);
 
 export interface VerifyOptions {
   prefix: string;

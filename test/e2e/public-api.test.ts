@@ -137,7 +137,8 @@ test('the packed package serves every symbol the docs import, their examples com
     }
   }
 
-  // the README's example as a user runs it: in memory, exports in the current folder
+  // the examples that need no server, as a user runs them: the README's in memory, exports in the
+  // current folder; the archive's from events to a verified archive
   execFileSync(process.execPath, [join(scratch, 'out', 'README.js')], {
     cwd: scratch,
     encoding: 'utf8',
@@ -145,4 +146,10 @@ test('the packed package serves every symbol the docs import, their examples com
   const exported = JSON.parse(readFileSync(join(scratch, 'audit-trail.json'), 'utf8')) as unknown[];
   assert.equal(exported.length, 1);
   assert.match(readFileSync(join(scratch, 'audit-trail.csv'), 'utf8'), /package-name/);
+  const archived = execFileSync(process.execPath, [join(scratch, 'out', 'docs-archive.js')], {
+    cwd: scratch,
+    encoding: 'utf8',
+  });
+  // the README's example put one event in the spool, the archive's one more
+  assert.match(archived, /^2 events in 1 objects$/m);
 });

@@ -9,11 +9,11 @@ import {
   AuditEventType,
   AuditTrail,
   AuditErrorCode,
-  spoolArchiver,
   LocalDirStore,
   readArchive,
   SpoolReader,
 } from 'audit-trail';
+import { spoolArchiver } from 'audit-trail/archive';
 import { collect, tempDir } from '../helpers.js';
 
 test("the seed's usage example runs unchanged against the package entry", async (t) => {

@@ -1,11 +1,20 @@
 /** A kafkajs client from validated settings, logging through pino. */
-import kafkajs, { type Kafka, type LogEntry, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type LogEntry, type SASLOptions } from 'kafkajs';
 
 // kafkajs is CommonJS: its values come through the default export
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './settings.js';
 import { silentLogger } from '../common/logger.js';
+import { kafkaError, type KafkaErrorContext } from './errors.js';
+
+/** The bootstrap brokers of each client made here, for error messages. */
+const BROKERS = new WeakMap<Kafka, readonly string[]>();
+
+/** The bootstrap brokers of a client made by `createKafka`; empty for another client. */
+export function kafkaBrokers(kafka: Kafka): readonly string[] {
+  return BROKERS.get(kafka) ?? [];
+}
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -17,7 +26,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 /** `logger` receives kafkajs' own warnings and errors; none when absent. */
 export function createKafka(settings: KafkaSettings, logger: Logger = silentLogger()): Kafka {
   const log = logger.child({ component: 'kafkajs' });
-  return new KafkaClient({
+  const kafka = new KafkaClient({
     clientId: settings.clientId,
     brokers: settings.brokers,
     connectionTimeout: settings.connectionTimeoutMs,
@@ -41,4 +50,35 @@ export function createKafka(settings: KafkaSettings, logger: Logger = silentLogg
         log[LEVELS[level] ?? 'info']({ namespace, ...extra }, message);
       },
   });
+  BROKERS.set(kafka, [...settings.brokers]);
+  return kafka;
+}
+
+/**
+ * Connects an admin client, runs `work` with it and disconnects; what kafkajs
+ * throws on the way becomes an `AuditError` (kafka/errors.ts) naming
+ * `operation` and the brokers.
+ */
+export async function withAdmin<T>(
+  kafka: Kafka,
+  context: Omit<KafkaErrorContext, 'brokers'>,
+  work: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = kafka.admin();
+  const full = { ...context, brokers: kafkaBrokers(kafka) };
+  try {
+    await admin.connect();
+    return await work(admin);
+  } catch (error) {
+    throw kafkaError(error, full);
+  } finally {
+    // a failed disconnect after the work must not hide its result or error; it is logged by kafkajs
+    await admin.disconnect().catch((error: unknown) => {
+      if (!isKafkaJsError(error)) throw error;
+    });
+  }
+}
+
+function isKafkaJsError(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith('KafkaJS');
 }

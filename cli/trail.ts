@@ -19,7 +19,7 @@ export async function openTrail(settings: CliSettings, logger: Logger): Promise<
         });
       }
       const transport = new KafkaTransport({
-        kafka: createKafka(requireKafka(settings), logger),
+        kafka: createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
         spoolDir: settings.spoolDir,
         topic: settings.topics.eventsTopic,
         logger,

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { writeFileAtomically } from '../common/atomic-file.js';
 import { AuditError, AuditErrorCode, ConfigError } from '../common/errors.js';
+import { RETRY_POLICIES } from '../common/retry.js';
 import { partitionId } from '../consumers/archiver/archive-key.js';
 import { LOCAL_PARTITION, LOCAL_TOPIC } from '../consumers/archiver/spool-archiver.js';
 import type { Anchor } from '../consumers/archiver/verify.js';
@@ -24,7 +25,7 @@ export async function expectedPartitions(
   const topic = settings.transport === 'kafka' ? settings.topics.eventsTopic : LOCAL_TOPIC;
   if (count !== undefined) return Array.from({ length: count }, (_, p) => partitionId(topic, p));
   if (settings.transport !== 'kafka') return [partitionId(LOCAL_TOPIC, LOCAL_PARTITION)];
-  const kafka = createKafka(requireKafka(settings), logger);
+  const kafka = createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
   const partitions = await withAdmin(
     kafka,
     { operation: 'read the partitions of', topic },

@@ -45,6 +45,14 @@ export const RETRY_POLICIES = {
   s3Request: { initialMs: 100, maxMs: 2000, factor: 2, attempts: 4 },
   /** Connecting, or joining a group again, after the server dropped the client. */
   connect: { initialMs: 500, maxMs: 5000, factor: 2, attempts: 5 },
+  /**
+   * kafkajs' own retries of one connection or request, in the clients the
+   * command line makes for producing and for admin requests: a few quick
+   * ones, so that a broker that is down reaches our code (and its log and
+   * error) in about a second; the caller's policy (`shipping`) retries after
+   * that. The archiver's consumer keeps kafkajs' longer defaults.
+   */
+  kafkaClient: { initialMs: 100, maxMs: 1000, factor: 2, attempts: 3 },
   /** Opening a spool that another process holds (SPOOL_LOCKED) for a short while. */
   spoolLock: { initialMs: 100, maxMs: 1000, factor: 2, attempts: 20 },
 } as const satisfies Record<string, RetryPolicy>;

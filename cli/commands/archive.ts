@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import { SpoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { type KafkaArchiveStats, KafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
-import { createKafka } from '../../kafka/client.js';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import { createKafka, kafkaBrokers, withAdmin } from '../../kafka/client.js';
+import { kafkaError } from '../../kafka/errors.js';
 import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { ARCHIVER_DEFAULTS } from '../settings.js';
@@ -47,14 +49,16 @@ async function archiveKafka(
   const kafka = createKafka(requireKafka(settings), logger);
   const topic = settings.topics.eventsTopic;
   // what "everything" means for --once: the end of each partition now, less what the group already committed
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = await admin.fetchOffsets({
-    groupId: ARCHIVER_DEFAULTS.groupId,
-    topics: [topic],
-  });
-  await admin.disconnect();
+  const groupId = ARCHIVER_DEFAULTS.groupId;
+  const { ends, committed } = await withAdmin(
+    // a client of its own with quick retries: a broker that is down is reported at once
+    createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
+    { operation: 'read the offsets of', topic, group: groupId },
+    async (admin) => ({
+      ends: await admin.fetchTopicOffsets(topic),
+      committed: await admin.fetchOffsets({ groupId, topics: [topic] }),
+    }),
+  );
   const committedAt = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
   );
@@ -64,6 +68,12 @@ async function archiveKafka(
       .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
   );
 
+  const context = {
+    operation: 'archive from',
+    topic,
+    group: groupId,
+    brokers: kafkaBrokers(kafka),
+  };
   const archiver = new KafkaArchiver({
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
     batch: settings.batch,
@@ -72,7 +82,7 @@ async function archiveKafka(
     kafka,
     store: archiveStore(settings, archiveDir),
     topic,
-    groupId: ARCHIVER_DEFAULTS.groupId,
+    groupId,
     prefix: settings.prefix,
     logger,
   });
@@ -82,14 +92,23 @@ async function archiveKafka(
   signal.addEventListener('abort', () => finish.abort(), { once: true });
   void archiver.failed.then(() => finish.abort());
   let startError: unknown;
+  let checkError: unknown;
   const started = archiver.start().catch((error: unknown) => {
     startError = error;
     finish.abort();
   });
   await Promise.race([started, aborted(finish.signal)]);
   while (!finish.signal.aborted) {
-    if (once && (await allAccounted(archiver, pending).catch(() => false))) break;
-    await sleep(200, undefined, { signal: finish.signal }).catch(() => undefined);
+    if (once) {
+      // a retriable failure (the store away for a moment) means: check again later; others stop the run
+      const done = await allAccounted(archiver, pending).catch((error: unknown) => {
+        if (error instanceof AuditError && error.retriable) return false;
+        checkError = error;
+        return true;
+      });
+      if (done) break;
+    }
+    await sleep(200, undefined, { signal: finish.signal }).catch(ignoreAbort);
   }
   dispose();
   // the stop is bounded: with Kafka or the store gone, what is not written stays uncommitted
@@ -97,15 +116,16 @@ async function archiveKafka(
     (error: unknown) => {
       if (archiver.failure === undefined) {
         exitSoon();
-        throw error;
+        throw kafkaError(error, context);
       }
       return undefined; // the fault is what to report
     },
   );
-  const fault = archiver.failure ?? startError;
+  const fault = archiver.failure ?? startError ?? checkError;
   if (fault !== undefined || stats === undefined) {
     exitSoon();
-    throw fault;
+    // the archiver maps what it can; a kafkajs error it lets through is mapped here
+    throw kafkaError(fault, context);
   }
   process.stdout.write(summary(stats));
   exitSoon(); // a kafkajs client that lost its broker may still hold a reconnect timer
@@ -115,6 +135,10 @@ async function archiveKafka(
 /** The same line for both transports: what this run wrote into objects. */
 function summary(stats: KafkaArchiveStats): string {
   return `archived ${stats.events} events into ${stats.objects} objects (${stats.duplicatesDropped} duplicates dropped, ${stats.deadLetters} dead letters)\n`;
+}
+
+function ignoreAbort(error: unknown): void {
+  if ((error as Error).name !== 'AbortError') throw error;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { RETRY_POLICIES } from '../../common/retry.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
 import { ensureTopics } from '../../kafka/topics.js';
 import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
@@ -26,7 +27,7 @@ export async function topicsCommand(args: string[], logger: Logger): Promise<num
     );
   const o = parseOptions(rest, TOPICS_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
-  const kafka = createKafka(requireKafka(settings), logger);
+  const kafka = createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
   const report = await withAdmin(kafka, { operation: 'ensure topics' }, (admin) =>
     ensureTopics(admin, settings.topics),
   );

@@ -68,7 +68,8 @@ export function readAnchor(path: string): Anchor | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     parsed = undefined;
   }
   const partitions = (parsed as { partitions?: unknown } | undefined)?.partitions;

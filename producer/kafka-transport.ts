@@ -395,7 +395,11 @@ export class KafkaTransport implements EventTransport {
     // a broker that does not answer must not hold the shipper: the old session is dropped either way
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      old.disconnect().catch(() => undefined),
+      old.disconnect().catch((error: unknown) => {
+        // a session on a broker that is gone fails to leave; anything else is not expected
+        if (!(error instanceof Error && error.name.startsWith('KafkaJS'))) throw error;
+        this.logger.debug({ err: error.message }, 'old producer session did not disconnect');
+      }),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000))),
     ]);
     clearTimeout(timer);

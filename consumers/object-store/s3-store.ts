@@ -137,9 +137,11 @@ export class S3Store implements ObjectStore {
 
   private checkKey(key: string): void {
     if (!isValidObjectKey(key))
+      // a key is the caller's argument (built from the configured prefix): a validation code, not INVALID_STATE
       throw new StorageError(
         AuditErrorCode.InvalidOption,
         `invalid object key ${JSON.stringify(key)}`,
+        { field: 'key' },
       );
   }
 

@@ -110,6 +110,31 @@ test('a wrong SASL password is reported, the event stays queued, and the passwor
   assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
 });
 
+test('topics ensure with a wrong SASL password fails at once with AUTH_FAILED, not UNAVAILABLE', async (t) => {
+  const wrong = 'not-the-password-either';
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [MAIN, 'topics', 'ensure'], {
+    encoding: 'utf8',
+    cwd: await tempDir(t),
+    env: {
+      ...process.env,
+      ...saslListener(),
+      KAFKA_SASL_PASSWORD: wrong,
+      AUDIT_TRANSPORT: 'kafka',
+      AUDIT_LOG_LEVEL: 'warn',
+    },
+  });
+  assert.equal(result.status, 1, result.stderr);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(
+    lines[0] ?? '',
+    /^audit-trail: AUTH_FAILED: Kafka broker \S+ refused the client \(ensure topics\): .*SASL/,
+  );
+  assert.ok(Date.now() - started < 10_000, 'a refused login is not retried');
+  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
+});
+
 function tlsListener(): Record<string, string> {
   return readConfigFile(join(ROOT, '.stack/tls.env'));
 }

@@ -1,5 +1,6 @@
 /** `audit-trail/kafka`: publishing events to Kafka and the topic settings the pipeline uses. */
-export { createKafka } from './kafka/client.js';
+export { createKafka, kafkaBrokers, withAdmin } from './kafka/client.js';
+export { kafkaError, type KafkaErrorContext } from './kafka/errors.js';
 export {
   kafkaSettingsFromEnv,
   describeKafka,

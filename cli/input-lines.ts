@@ -21,7 +21,9 @@ export async function* utf8Lines(input: AsyncIterable<Buffer | string>): AsyncGe
     if (lineNumber === 1 && body.subarray(0, 3).equals(BOM)) body = body.subarray(3);
     try {
       return { lineNumber, text: decoder.decode(body) };
-    } catch {
+    } catch (error) {
+      // TextDecoder with fatal: true throws a TypeError on bytes that are not UTF-8
+      if (!(error instanceof TypeError)) throw error;
       return {
         lineNumber,
         error: new ValidationError(AuditErrorCode.InvalidField, 'line', 'is not valid UTF-8'),

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAuditError } from '../common/errors.js';
-import { cliLogger } from '../common/logger.js';
+import { cliLogger, resolveLogFormat } from '../common/logger.js';
 import { readSetting } from '../common/settings.js';
 import { UsageError } from './args.js';
 import { COMMANDS } from './commands.js';
@@ -50,7 +50,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command.spec));
     return 0;
   }
-  const logger = cliLogger(readSetting(process.env, PIPELINE_SETTINGS.logLevel));
+  const logger = cliLogger(
+    readSetting(process.env, PIPELINE_SETTINGS.logLevel),
+    undefined,
+    resolveLogFormat(readSetting(process.env, PIPELINE_SETTINGS.logFormat)),
+  );
   return command.run(rest, logger);
 }
 

@@ -4,7 +4,7 @@
  * rows in kafka/, the rest here). It drives reading (cli/config.ts), the
  * allow-list of a config file, the help text and docs/configuration.md.
  */
-import { LOG_DEFAULTS, LOG_LEVELS } from '../common/logger.js';
+import { LOG_DEFAULTS, LOG_FORMATS, LOG_LEVELS } from '../common/logger.js';
 import {
   filePath,
   matching,
@@ -82,7 +82,13 @@ export const PIPELINE_SETTINGS = {
     name: 'AUDIT_LOG_LEVEL',
     parser: oneOf(LOG_LEVELS),
     default: LOG_DEFAULTS.level,
-    doc: 'level of the logs on stderr (JSON lines)',
+    doc: 'level of the logs on stderr',
+  }),
+  logFormat: setting({
+    name: 'AUDIT_LOG_FORMAT',
+    parser: oneOf(LOG_FORMATS),
+    default: LOG_DEFAULTS.format,
+    doc: 'logs on stderr as `json` lines (pino), short `text` lines, or `auto`: text on a terminal, JSON otherwise',
   }),
 } as const;
 

@@ -1,6 +1,6 @@
 /** The AuditTrail a command writes through: the local spool, or Kafka behind it. */
 import type { Logger } from 'pino';
-import { retry } from '../common/retry.js';
+import { RETRY_POLICIES, retry } from '../common/retry.js';
 import { AuditErrorCode, isAuditError } from '../common/errors.js';
 import { createKafka } from '../kafka/client.js';
 import { AuditTrail } from '../producer/audit-trail.js';
@@ -19,7 +19,7 @@ export async function openTrail(settings: CliSettings, logger: Logger): Promise<
         });
       }
       const transport = new KafkaTransport({
-        kafka: createKafka(requireKafka(settings), logger),
+        kafka: createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
         spoolDir: settings.spoolDir,
         topic: settings.topics.eventsTopic,
         logger,
@@ -27,8 +27,7 @@ export async function openTrail(settings: CliSettings, logger: Logger): Promise<
       return new AuditTrail({ transport, retainInMemory: false, source: settings.source });
     },
     {
-      attempts: 20,
-      maxMs: 1000,
+      policy: RETRY_POLICIES.spoolLock,
       isRetriable: (error) => isAuditError(error) && error.code === AuditErrorCode.SpoolLocked,
     },
   );

@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { writeFileAtomically } from '../common/atomic-file.js';
 import { AuditError, AuditErrorCode, ConfigError } from '../common/errors.js';
+import { RETRY_POLICIES } from '../common/retry.js';
 import { partitionId } from '../consumers/archiver/archive-key.js';
 import { LOCAL_PARTITION, LOCAL_TOPIC } from '../consumers/runtime/spool-source.js';
 import type { Anchor } from '../consumers/archiver/verify.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, withAdmin } from '../kafka/client.js';
 import { requireKafka, type CliSettings } from './config.js';
 
 /** The partitions (`topic/partition`) the archive must hold. */
@@ -24,21 +25,22 @@ export async function expectedPartitions(
   const topic = settings.transport === 'kafka' ? settings.topics.eventsTopic : LOCAL_TOPIC;
   if (count !== undefined) return Array.from({ length: count }, (_, p) => partitionId(topic, p));
   if (settings.transport !== 'kafka') return [partitionId(LOCAL_TOPIC, LOCAL_PARTITION)];
-  const admin = createKafka(requireKafka(settings), logger).admin();
-  try {
-    await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    const partitions = metadata.topics[0]?.partitions.map((p) => p.partitionId) ?? [];
-    return partitions.sort((a, b) => a - b).map((p) => partitionId(topic, p));
-  } catch (cause) {
-    throw new AuditError(
-      AuditErrorCode.Unavailable,
-      `cannot read the partitions of topic ${topic} from Kafka (${(cause as Error).message}); give them with --partitions N`,
-      { retriable: true, cause },
-    );
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  const kafka = createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
+  const partitions = await withAdmin(
+    kafka,
+    { operation: 'read the partitions of', topic },
+    async (admin) => {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.map((p) => p.partitionId) ?? [];
+    },
+  ).catch((error: unknown) => {
+    if (!(error instanceof AuditError) || error.code !== AuditErrorCode.Unavailable) throw error;
+    throw new AuditError(error.code, `${error.message}; give the partitions with --partitions N`, {
+      retriable: error.retriable,
+      cause: error,
+    });
+  });
+  return partitions.sort((a, b) => a - b).map((p) => partitionId(topic, p));
 }
 
 function isAnchor(value: unknown): value is Anchor {
@@ -66,7 +68,8 @@ export function readAnchor(path: string): Anchor | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     parsed = undefined;
   }
   const partitions = (parsed as { partitions?: unknown } | undefined)?.partitions;

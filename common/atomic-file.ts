@@ -35,7 +35,11 @@ export async function writeFileAtomically(
     }
     await rename(temp, path);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    // the write's error is what to report; a temporary file that was never created is no second fault
+    await unlink(temp).catch((cleanup: NodeJS.ErrnoException) => {
+      if (cleanup.code !== 'ENOENT')
+        throw new AggregateError([error, cleanup], (error as Error).message);
+    });
     throw error;
   }
   await syncFolder(folder);

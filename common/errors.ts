@@ -1,6 +1,19 @@
 /**
  * Every failure the library reports is an `AuditError` with a stable `code`.
  * Callers branch on `code` (or on the subclass), never on the message text.
+ *
+ * Which code for a mistake: a value the caller gave (an event field, an
+ * option, an object key passed in) gets a validation code naming it
+ * (INVALID_FIELD, INVALID_OPTION, ...); something that correct code never
+ * does — bytes this library produced that contradict themselves, a method
+ * called out of order — gets INVALID_STATE. Use after `close()` is CLOSED, not
+ * INVALID_STATE: in a server it is an ordinary race of shutdown (a request
+ * still arriving while the process stops), which callers branch on.
+ *
+ * Errors of the servers are mapped at the edge (kafka/errors.ts, the S3
+ * store): unreachable or too slow is a retriable UNAVAILABLE; refused
+ * credentials or rights are AUTH_FAILED (Kafka) or ACCESS_DENIED (the object
+ * store), neither retriable.
  */
 export const AuditErrorCode = {
   /** A field of an event has a value that is not allowed; `field` names it. */
@@ -23,7 +36,7 @@ export const AuditErrorCode = {
   SpoolLocked: 'SPOOL_LOCKED',
   /** The spool reached its size limit; nothing was written. */
   SpoolFull: 'SPOOL_FULL',
-  /** The trail, spool or store was used after `close()`. */
+  /** The trail, spool or store was used after `close()` (see the rule above). */
   Closed: 'CLOSED',
   /** A configuration or option value is invalid; `field` names it. */
   InvalidOption: 'INVALID_OPTION',
@@ -44,6 +57,14 @@ export const AuditErrorCode = {
   Fenced: 'FENCED',
   /** The object store refused the credentials or the request (S3 403: InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied). */
   AccessDenied: 'ACCESS_DENIED',
+  /**
+   * Kafka refused this client: SASL authentication failed (wrong user name,
+   * password or mechanism), or an ACL denies the topic, the group or the
+   * cluster operation. Not retriable: the credentials or the ACLs must change.
+   * The object store's refusals keep their own code, ACCESS_DENIED, so that
+   * the code alone tells which server's credentials to fix.
+   */
+  AuthFailed: 'AUTH_FAILED',
   /** The configured bucket does not exist. */
   NoSuchBucket: 'NO_SUCH_BUCKET',
   /**
@@ -129,6 +150,7 @@ export function isConfigurationFault(error: unknown): error is AuditError {
   return (
     error instanceof AuditError &&
     (error.code === AuditErrorCode.AccessDenied ||
+      error.code === AuditErrorCode.AuthFailed ||
       error.code === AuditErrorCode.NoSuchBucket ||
       error.code === AuditErrorCode.InvalidOption)
   );

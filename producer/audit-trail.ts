@@ -9,8 +9,7 @@
  * for up to `spool.lingerMs`.
  */
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../common/retry.js';
+import { RETRY_POLICIES, retry } from '../common/retry.js';
 import { AuditErrorCode, AuditError, ConfigError } from '../common/errors.js';
 import { exportToFile } from '../schemas/write-export.js';
 import type { ExportFormat } from '../schemas/render.js';
@@ -113,32 +112,28 @@ export class AuditTrail {
 
   /**
    * Like `addEvent`, but when the spool is full (SPOOL_FULL) it waits for room,
-   * retrying with backoff, instead of refusing: the backpressure policy for
-   * callers that would rather slow down than drop or fail. Rejects with a
-   * retriable TIMEOUT after `timeoutMs` (default 60 s); nothing is recorded then.
+   * retrying under `RETRY_POLICIES.backpressure`, instead of refusing: the
+   * backpressure policy for callers that would rather slow down than drop or
+   * fail. Rejects with a retriable TIMEOUT once the next wait would end later
+   * than `timeoutMs` (default 60 s) after the call; nothing is recorded then.
    */
   async addEventWhenRoom(event: AuditEvent, options: { timeoutMs?: number } = {}): Promise<void> {
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.addEvent(event);
-        return;
-      } catch (error) {
-        if (!(error instanceof AuditError) || error.code !== AuditErrorCode.SpoolFull) throw error;
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) {
-          throw new AuditError(
-            AuditErrorCode.Timeout,
-            `no room in the spool within ${options.timeoutMs ?? 60_000} ms: ${error.message}`,
-            { retriable: true, cause: error },
-          );
-        }
-        const wait = Math.max(
-          1,
-          Math.min(backoffDelay(attempt, { initialMs: 20, maxMs: 1000, factor: 2 }), remaining),
-        );
-        await sleep(wait);
-      }
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    try {
+      await retry(() => this.addEvent(event), {
+        policy: RETRY_POLICIES.backpressure,
+        deadline: Date.now() + timeoutMs,
+        isRetriable: (error) =>
+          error instanceof AuditError && error.code === AuditErrorCode.SpoolFull,
+      });
+    } catch (error) {
+      if (!(error instanceof AuditError) || error.code !== AuditErrorCode.Timeout) throw error;
+      const full = error.cause instanceof Error ? error.cause.message : error.message;
+      throw new AuditError(
+        AuditErrorCode.Timeout,
+        `no room in the spool within ${timeoutMs} ms: ${full}`,
+        { retriable: true, cause: error.cause },
+      );
     }
   }
 
@@ -172,8 +167,9 @@ export class AuditTrail {
   /**
    * Resolves when every event added so far is durable: written and fdatasync'ed
    * to the spool, and with the Kafka transport also acknowledged by the broker.
-   * A no-op in memory-only mode. With `timeoutMs`, rejects with a retriable
-   * TIMEOUT instead of waiting longer; the events stay queued.
+   * A no-op in memory-only mode. With `timeoutMs`, rejects instead of waiting
+   * longer (TIMEOUT, or with Kafka the code of the last failed send:
+   * UNAVAILABLE, AUTH_FAILED); the events stay queued.
    */
   async flush(options: { timeoutMs?: number } = {}): Promise<void> {
     await this.transport?.flush(options.timeoutMs);
@@ -182,7 +178,7 @@ export class AuditTrail {
   /**
    * Flushes and releases the transport. Further `addEvent` calls throw CLOSED.
    * With Kafka, `timeoutMs` bounds the wait for acknowledgements; events not
-   * acknowledged by then stay in the spool for the next run (TIMEOUT).
+   * acknowledged by then stay in the spool for the next run (rejects as `flush`).
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;

@@ -23,7 +23,9 @@ import { AuditError, AuditErrorCode, ConfigError, StorageError } from '../common
 import { silentLogger } from '../common/logger.js';
 import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../common/options.js';
 import { TOPIC_DEFAULTS } from '../kafka/topics.js';
-import { backoffDelay } from '../common/retry.js';
+import { RETRY_POLICIES, retry } from '../common/retry.js';
+import { kafkaBrokers } from '../kafka/client.js';
+import { kafkaError } from '../kafka/errors.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
 import { decodeSingleObject } from '../schemas/single-object.js';
@@ -100,6 +102,8 @@ export class KafkaTransport implements EventTransport {
   private shipped: number;
   private connected = false;
   private stopping = false;
+  /** Aborted by `close()`: cuts a retry wait of the shipper short. */
+  private readonly stopController = new AbortController();
   private wakeUp: (() => void) | undefined;
   private waiters: { offset: number; resolve: () => void }[] = [];
   private readonly loop: Promise<void>;
@@ -132,10 +136,17 @@ export class KafkaTransport implements EventTransport {
     };
     this.logger = options.logger ?? silentLogger();
     this.schemas = options.schemas ?? auditEventSchemas();
+    this.checkpointPath = join(options.spoolDir, 'SHIPPED');
+    // read before the spool is locked, so that a checkpoint that cannot be read leaves nothing open
+    const checkpoint = this.readCheckpoint();
     this.spool = new Spool({ ...options.spool, dir: options.spoolDir });
     this.reader = new SpoolReader(options.spoolDir);
-    this.checkpointPath = join(options.spoolDir, 'SHIPPED');
-    this.shipped = this.readCheckpoint();
+    // no checkpoint: nothing shipped yet from this spool, start at its oldest record;
+    // after a power loss the spool can end before the checkpoint, and new events take those offsets
+    this.shipped =
+      checkpoint === undefined
+        ? (listSegments(this.spool.dir)[0] ?? 0)
+        : Math.min(checkpoint, this.spool.nextOffset);
     this.kafka = options.kafka;
     this.producer = this.newProducer();
     this.loop = this.shipLoop();
@@ -165,18 +176,7 @@ export class KafkaTransport implements EventTransport {
     if (timeoutMs === undefined) return acked;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const cause = this.lastError as Error | undefined;
-        reject(
-          new AuditError(
-            AuditErrorCode.Timeout,
-            `${target - this.shipped} events not yet acknowledged by Kafka after ${timeoutMs} ms` +
-              (cause === undefined ? '' : ` (last error: ${cause.message})`) +
-              '; they stay in the spool and are sent when the broker is reachable',
-            { retriable: true, cause },
-          ),
-        );
-      }, timeoutMs);
+      timer = setTimeout(() => reject(this.notAcknowledged(target, timeoutMs)), timeoutMs);
     });
     try {
       await Promise.race([acked, timeout]);
@@ -186,10 +186,33 @@ export class KafkaTransport implements EventTransport {
   }
 
   /**
+   * Why `flush` gave up: the code of the last failed send when there is one
+   * (UNAVAILABLE: the broker cannot be reached; AUTH_FAILED: it refuses the
+   * client), else TIMEOUT (the broker is slow). Either way the events stay in
+   * the spool.
+   */
+  private notAcknowledged(target: number, timeoutMs: number): AuditError {
+    const count = `${target - this.shipped} events not yet acknowledged by Kafka after ${timeoutMs} ms`;
+    const kept = 'they stay in the spool and are sent when the broker is reachable';
+    const cause = this.lastError;
+    if (cause instanceof AuditError && cause.code !== AuditErrorCode.Timeout) {
+      return new AuditError(cause.code, `${cause.message}; ${count}; ${kept}`, {
+        retriable: cause.retriable,
+        cause,
+      });
+    }
+    const last = cause === undefined ? '' : ` (last error: ${(cause as Error).message})`;
+    return new AuditError(AuditErrorCode.Timeout, `${count}${last}; ${kept}`, {
+      retriable: true,
+      cause,
+    });
+  }
+
+  /**
    * Waits up to `timeoutMs` (default `closeTimeoutMs`) for the broker to
    * acknowledge what is pending, then stops shipping and releases the spool.
    * Events not acknowledged by then stay in the spool for the next run, and
-   * close rejects with a retriable TIMEOUT saying how many.
+   * close rejects as `flush` does, saying how many.
    */
   close(timeoutMs = this.o.closeTimeoutMs): Promise<void> {
     // a second close has the outcome of the first: the spool is closed once
@@ -201,6 +224,7 @@ export class KafkaTransport implements EventTransport {
     let failure: Error | undefined;
     if (timeoutMs > 0) await this.flush(timeoutMs).catch((error: Error) => (failure = error));
     this.stopping = true;
+    this.stopController.abort();
     this.wakeUp?.();
     await this.loop;
     await this.spool.close();
@@ -208,13 +232,19 @@ export class KafkaTransport implements EventTransport {
     if (failure !== undefined) throw failure;
   }
 
-  private readCheckpoint(): number {
+  /** The checkpoint, or undefined when there is none yet (ENOENT); any other failure surfaces. */
+  private readCheckpoint(): number | undefined {
     let text: string;
     try {
       text = readFileSync(this.checkpointPath, 'utf8').trim();
-    } catch {
-      // nothing shipped yet from this spool: start at its oldest record
-      return listSegments(this.spool.dir)[0] ?? 0;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      // read as "nothing shipped", any other failure would send the whole spool again
+      throw new StorageError(
+        AuditErrorCode.Io,
+        `cannot read the checkpoint ${this.checkpointPath}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const value = Number(text);
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -223,8 +253,7 @@ export class KafkaTransport implements EventTransport {
         `${this.checkpointPath} does not hold an offset: "${text}"`,
       );
     }
-    // After a power loss the spool can end before the checkpoint; new events take those offsets.
-    return Math.min(value, this.spool.nextOffset);
+    return value;
   }
 
   private async sleepOrWake(ms: number): Promise<void> {
@@ -238,36 +267,62 @@ export class KafkaTransport implements EventTransport {
     this.wakeUp = undefined;
   }
 
+  /**
+   * Ships until the transport closes. A failed send starts a new producer
+   * session and is retried under `RETRY_POLICIES.shipping`, whatever the error:
+   * the events are safe in the spool, and a broker that refuses the client
+   * today (ACLs, credentials) may accept it once the operator fixes that.
+   */
   private async shipLoop(): Promise<void> {
-    let failures = 0;
     while (!this.stopping) {
       if (this.shipped >= this.spool.nextOffset) {
         await this.sleepOrWake(1000);
         continue;
       }
       await sleep(this.o.lingerMs); // let a batch form
+      let failures = 0;
       try {
-        await this.shipOnce();
-        if (failures > 0)
-          this.logger.info(
-            { topic: this.topic, failures },
-            'Kafka reachable again, shipping resumed',
-          );
-        failures = 0;
-        this.lastError = undefined;
+        await retry(
+          async () => {
+            try {
+              await this.shipOnce();
+            } catch (error) {
+              failures++;
+              this.lastError = error;
+              await this.resetProducer(error);
+              throw error;
+            }
+          },
+          {
+            policy: RETRY_POLICIES.shipping,
+            isRetriable: () => true,
+            signal: this.stopController.signal,
+            onRetry: (error, attempt) => {
+              if (attempt === 1 || attempt % 20 === 0) {
+                this.logger.warn(
+                  {
+                    topic: this.topic,
+                    pending: this.pending,
+                    failures: attempt,
+                    err: (error as Error).message,
+                  },
+                  'cannot ship to Kafka, will retry',
+                );
+              }
+            },
+          },
+        );
       } catch (error) {
-        failures++;
-        this.lastError = error;
-        await this.resetProducer(error);
-        const delay = backoffDelay(failures, { initialMs: 200, maxMs: 5000, factor: 2 });
-        if (failures === 1 || failures % 20 === 0) {
-          this.logger.warn(
-            { topic: this.topic, pending: this.pending, failures, err: (error as Error).message },
-            'cannot ship to Kafka, will retry',
-          );
-        }
-        if (!this.stopping) await this.sleepOrWake(delay);
+        // only an abort ends the retries: the transport is closing, the events stay in the spool
+        if (!this.stopping) throw error;
+        return;
       }
+      if (failures > 0)
+        this.logger.info(
+          { topic: this.topic, failures },
+          'Kafka reachable again, shipping resumed',
+        );
+      this.lastError = undefined;
     }
   }
 
@@ -282,17 +337,26 @@ export class KafkaTransport implements EventTransport {
       batch.push(record);
       bytes += record.value.length;
     }
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
+    const messages = batch.map((record) => this.message(record));
+    try {
+      if (!this.connected) {
+        await this.producer.connect();
+        this.connected = true;
+      }
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        timeout: this.o.ackTimeoutMs,
+        compression: this.o.compression,
+        messages,
+      });
+    } catch (error) {
+      throw kafkaError(error, {
+        operation: 'produce to',
+        topic: this.topic,
+        brokers: kafkaBrokers(this.kafka),
+      });
     }
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      timeout: this.o.ackTimeoutMs,
-      compression: this.o.compression,
-      messages: batch.map((record) => this.message(record)),
-    });
     const next = (batch.at(-1) as SpoolRecord).offset + 1;
     await writeFileAtomically(this.checkpointPath, (temp) => writeFile(temp, `${next}\n`));
     this.shipped = next;
@@ -338,7 +402,11 @@ export class KafkaTransport implements EventTransport {
     // a broker that does not answer must not hold the shipper: the old session is dropped either way
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      old.disconnect().catch(() => undefined),
+      old.disconnect().catch((error: unknown) => {
+        // a session on a broker that is gone fails to leave; anything else is not expected
+        if (!(error instanceof Error && error.name.startsWith('KafkaJS'))) throw error;
+        this.logger.debug({ err: error.message }, 'old producer session did not disconnect');
+      }),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000))),
     ]);
     clearTimeout(timer);

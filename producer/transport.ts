@@ -12,8 +12,9 @@ export interface EventTransport {
   send(record: AuditEventRecord, encoded: Buffer): void;
   /**
    * Resolves when every event sent so far is durable (local: on disk; Kafka:
-   * acknowledged by the broker). With `timeoutMs`, rejects with a retriable
-   * TIMEOUT instead of waiting longer; nothing sent is dropped then.
+   * acknowledged by the broker). With `timeoutMs`, rejects instead of waiting
+   * longer, with TIMEOUT or the code of what keeps the server from answering
+   * (UNAVAILABLE, AUTH_FAILED); nothing sent is dropped then.
    */
   flush(timeoutMs?: number): Promise<void>;
   /** Flushes (within `timeoutMs`, where the transport waits on a server) and releases everything. */

@@ -39,7 +39,8 @@ export interface ContainerHeader {
 
 export function encodeContainerHeader(header: ContainerHeader): Buffer {
   if (header.sync.length !== SYNC_SIZE) {
-    throw new CodecError(AuditErrorCode.InvalidField, `sync marker must be ${SYNC_SIZE} bytes`);
+    // the archiver derives the marker; a wrong size is a mistake in that code, not in any input
+    throw new CodecError(AuditErrorCode.InvalidState, `sync marker must be ${SYNC_SIZE} bytes`);
   }
   const meta: Record<string, Buffer> = {
     'avro.schema': Buffer.from(header.schema, 'utf8'),

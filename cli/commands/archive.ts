@@ -9,7 +9,9 @@ import type { ArchiveStats, Archiver } from '../../consumers/archiver/archiver.j
 import { kafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
-import { createKafka } from '../../kafka/client.js';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import { createKafka, kafkaBrokers, withAdmin } from '../../kafka/client.js';
+import { kafkaError } from '../../kafka/errors.js';
 import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { ARCHIVER_DEFAULTS } from '../settings.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
@@ -33,12 +35,12 @@ function untilSignal(): { signal: AbortSignal; dispose: () => void } {
 }
 
 /** The archiver of the configured transport: the consumer group, or the spool's. */
-function archiverFor(
+async function archiverFor(
   settings: CliSettings,
   spoolDir: string | undefined,
   archiveDir: string | undefined,
   logger: Logger,
-): Archiver {
+): Promise<{ archiver: Archiver; mapFault: (error: unknown) => unknown }> {
   const common = {
     store: archiveStore(settings, archiveDir),
     prefix: settings.prefix,
@@ -47,25 +49,49 @@ function archiverFor(
     digestIntervalMs: settings.digestIntervalMs,
     logger,
   };
-  if (settings.transport !== 'kafka')
-    return spoolArchiver({ ...common, spoolDir: spoolDir ?? settings.spoolDir });
-  return kafkaArchiver({
+  if (settings.transport !== 'kafka') {
+    const archiver = spoolArchiver({ ...common, spoolDir: spoolDir ?? settings.spoolDir });
+    return { archiver, mapFault: (error) => error };
+  }
+  const kafka = createKafka(requireKafka(settings), logger);
+  const topic = settings.topics.eventsTopic;
+  // a start-up check with quick retries, so that an unreachable broker, refused credentials or a
+  // missing topic are reported at once; the archiver's own client then rides out outages
+  await withAdmin(
+    createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
+    { operation: 'read the offsets of', topic, group: ARCHIVER_GROUP },
+    (admin) => admin.fetchTopicOffsets(topic),
+  );
+  const archiver = kafkaArchiver({
     ...common,
-    kafka: createKafka(requireKafka(settings), logger),
-    topic: settings.topics.eventsTopic,
+    kafka,
+    topic,
     groupId: ARCHIVER_GROUP,
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
   });
+  // the archiver codes what it can; a kafkajs error it lets through is coded here, with the broker named
+  const context = {
+    operation: 'archive from',
+    topic,
+    group: ARCHIVER_GROUP,
+    brokers: kafkaBrokers(kafka),
+  };
+  return { archiver, mapFault: (error) => kafkaError(error, context) };
 }
 
 async function runArchiver(
-  archiver: Archiver,
+  { archiver, mapFault }: { archiver: Archiver; mapFault: (error: unknown) => unknown },
   once: boolean,
   stopTimeoutMs: number,
   logger: Logger,
 ): Promise<number> {
   // what "everything" means for --once: the end of each partition now, less what is committed
-  const ends = once ? await archiver.backlog() : undefined;
+  const ends = once
+    ? await archiver.backlog().catch((error: unknown) => {
+        exitSoon();
+        throw mapFault(error);
+      })
+    : undefined;
   // runs until SIGTERM/SIGINT, the end of --once, or a fault no retry heals
   const { signal, dispose } = untilSignal();
   const finish = new AbortController();
@@ -90,14 +116,14 @@ async function runArchiver(
   const stats = await stopWithin(archiver, stopTimeoutMs, logger).catch((error: unknown) => {
     if (archiver.failure === undefined) {
       exitSoon();
-      throw error;
+      throw mapFault(error);
     }
     return undefined; // the fault is what to report
   });
   const fault = archiver.failure ?? runError;
   if (fault !== undefined || stats === undefined) {
     exitSoon();
-    throw fault;
+    throw mapFault(fault);
   }
   process.stdout.write(summary(stats));
   exitSoon(); // a kafkajs client that lost its broker may still hold a reconnect timer
@@ -182,6 +208,10 @@ everything in the spool, or on the topic at start, is archived.`,
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, ARCHIVE_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
-  const archiver = archiverFor(settings, o.spool, o.archive, logger);
-  return runArchiver(archiver, o.once, settings.archiverStopTimeoutMs, logger);
+  return runArchiver(
+    await archiverFor(settings, o.spool, o.archive, logger),
+    o.once,
+    settings.archiverStopTimeoutMs,
+    logger,
+  );
 }

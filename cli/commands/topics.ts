@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { createKafka } from '../../kafka/client.js';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import { createKafka, withAdmin } from '../../kafka/client.js';
 import { ensureTopics } from '../../kafka/topics.js';
 import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
@@ -26,23 +27,20 @@ export async function topicsCommand(args: string[], logger: Logger): Promise<num
     );
   const o = parseOptions(rest, TOPICS_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
-  const admin = createKafka(requireKafka(settings), logger).admin();
-  await admin.connect();
-  try {
-    const report = await ensureTopics(admin, settings.topics);
-    for (const topic of report.created) process.stdout.write(`created  ${topic}\n`);
-    for (const topic of report.unchanged) process.stdout.write(`ok       ${topic}\n`);
-    for (const { topic, problems } of report.drift) {
-      for (const problem of problems) process.stdout.write(`drift    ${topic}: ${problem}\n`);
-    }
-    if (report.drift.length > 0) {
-      process.stdout.write(
-        'existing topics were left as they are; change them with kafka-configs / kafka-topics if intended\n',
-      );
-      return DRIFT_EXIT_CODE;
-    }
-    return 0;
-  } finally {
-    await admin.disconnect();
+  const kafka = createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
+  const report = await withAdmin(kafka, { operation: 'ensure topics' }, (admin) =>
+    ensureTopics(admin, settings.topics),
+  );
+  for (const topic of report.created) process.stdout.write(`created  ${topic}\n`);
+  for (const topic of report.unchanged) process.stdout.write(`ok       ${topic}\n`);
+  for (const { topic, problems } of report.drift) {
+    for (const problem of problems) process.stdout.write(`drift    ${topic}: ${problem}\n`);
   }
+  if (report.drift.length > 0) {
+    process.stdout.write(
+      'existing topics were left as they are; change them with kafka-configs / kafka-topics if intended\n',
+    );
+    return DRIFT_EXIT_CODE;
+  }
+  return 0;
 }

@@ -105,7 +105,10 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false; // no such process
+    if (code === 'EPERM') return true; // alive, another user's
+    throw error;
   }
 }
 
@@ -278,8 +281,9 @@ export class Spool {
     // Errors surface on the next append or flush, which write again.
     try {
       this.writeBuffered();
-    } catch {
-      /* kept in the buffer; reported by the next explicit write */
+    } catch (error) {
+      // a failed write (StorageError) keeps its records in the buffer; the next explicit write reports it
+      if (!(error instanceof StorageError)) throw error;
     }
   }
 
@@ -339,7 +343,8 @@ export class Spool {
     return listSegments(this.dir).reduce((sum, base) => {
       try {
         return sum + statSync(join(this.dir, segmentFileName(base))).size;
-      } catch {
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         return sum; // removed by a reader's release since the listing
       }
     }, 0);

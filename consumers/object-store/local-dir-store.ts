@@ -26,9 +26,11 @@ export class LocalDirStore implements ObjectStore {
 
   private pathOf(key: string): string {
     if (!isValidObjectKey(key))
+      // a key is the caller's argument (built from the configured prefix): a validation code, not INVALID_STATE
       throw new StorageError(
         AuditErrorCode.InvalidOption,
         `invalid object key ${JSON.stringify(key)}`,
+        { field: 'key' },
       );
     return join(this.root, ...key.split('/'));
   }
@@ -78,7 +80,10 @@ export class LocalDirStore implements ObjectStore {
         { retriable: true, cause },
       );
     } finally {
-      await unlink(temp).catch(() => undefined);
+      // gone after a failed open; the link, when made, is the object
+      await unlink(temp).catch((cause: NodeJS.ErrnoException) => {
+        if (cause.code !== 'ENOENT') throw cause;
+      });
     }
   }
 

@@ -17,7 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
 import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../../common/options.js';
-import { retry } from '../../common/retry.js';
+import { RETRY_POLICIES, retry } from '../../common/retry.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
 
 export interface S3StoreOptions {
@@ -45,7 +45,7 @@ export interface S3StoreOptions {
 export const S3_STORE_DEFAULTS = {
   region: 'us-east-1',
   multipartThresholdBytes: 16 * 1024 * 1024,
-  attempts: 4,
+  attempts: RETRY_POLICIES.s3Request.attempts,
 } as const satisfies Partial<S3StoreOptions>;
 
 export const SERVER_SIDE_ENCRYPTIONS = ['AES256', 'aws:kms'] as const;
@@ -137,18 +137,19 @@ export class S3Store implements ObjectStore {
 
   private checkKey(key: string): void {
     if (!isValidObjectKey(key))
+      // a key is the caller's argument (built from the configured prefix): a validation code, not INVALID_STATE
       throw new StorageError(
         AuditErrorCode.InvalidOption,
         `invalid object key ${JSON.stringify(key)}`,
+        { field: 'key' },
       );
   }
 
   private async call<T>(what: string, key: string, operation: () => Promise<T>): Promise<T> {
     try {
       return await retry(operation, {
+        policy: RETRY_POLICIES.s3Request,
         attempts: this.options.attempts,
-        initialMs: 100,
-        maxMs: 2000,
         isRetriable: isTransient,
       });
     } catch (error) {

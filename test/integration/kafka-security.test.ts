@@ -104,9 +104,34 @@ test('a wrong SASL password is reported, the event stays queued, and the passwor
   assert.equal(result.status, 1);
   assert.match(
     result.stderr,
-    /TIMEOUT: 1 events not yet acknowledged by Kafka after 3000 ms \(last error: .*SASL/i,
+    /AUTH_FAILED: Kafka broker \S+ refused the client \(produce to [\w.-]+\): .*SASL.*; 1 events not yet acknowledged by Kafka after 3000 ms/i,
   );
   assert.match(result.stderr, /they stay in the spool/);
+  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
+});
+
+test('topics ensure with a wrong SASL password fails at once with AUTH_FAILED, not UNAVAILABLE', async (t) => {
+  const wrong = 'not-the-password-either';
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [MAIN, 'topics', 'ensure'], {
+    encoding: 'utf8',
+    cwd: await tempDir(t),
+    env: {
+      ...process.env,
+      ...saslListener(),
+      KAFKA_SASL_PASSWORD: wrong,
+      AUDIT_TRANSPORT: 'kafka',
+      AUDIT_LOG_LEVEL: 'warn',
+    },
+  });
+  assert.equal(result.status, 1, result.stderr);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(
+    lines[0] ?? '',
+    /^audit-trail: AUTH_FAILED: Kafka broker \S+ refused the client \(ensure topics\): .*SASL/,
+  );
+  assert.ok(Date.now() - started < 10_000, 'a refused login is not retried');
   assert.doesNotMatch(result.stdout + result.stderr, new RegExp(wrong));
 });
 
@@ -153,5 +178,8 @@ test('TLS without the CA file does not trust the development certificate', async
     },
   );
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /TIMEOUT: .*(certificate|self.signed)/i);
+  assert.match(
+    result.stderr,
+    /UNAVAILABLE: cannot reach Kafka broker .*(certificate|self.signed)/i,
+  );
 });

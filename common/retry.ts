@@ -39,6 +39,8 @@ export const RETRY_POLICIES = {
   shipping: { initialMs: 200, maxMs: 5000, factor: 2, attempts: Infinity },
   /** The archiver's writes to the object store: as long as the archiver runs. */
   storeWrite: { initialMs: 200, maxMs: 5000, factor: 2, attempts: Infinity },
+  /** The archiver's writes once it stops (the open batches): a few quick attempts, so the stop ends. */
+  storeWriteStopping: { initialMs: 50, maxMs: 200, factor: 2, attempts: 3 },
   /** `addEventWhenRoom` waiting for the shipper to make room in a full spool; bounded by its deadline. */
   backpressure: { initialMs: 20, maxMs: 1000, factor: 2, attempts: Infinity },
   /** One S3 request (network errors, throttling, 5xx); the count is the store's `attempts` option. */

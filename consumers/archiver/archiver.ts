@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { AuditErrorCode, isAuditError, isConfigurationFault } from '../../common/errors.js';
 import { sleepUnlessAborted } from '../../common/abort.js';
 import { silentLogger } from '../../common/logger.js';
-import { backoffDelay } from '../../common/retry.js';
+import { RETRY_POLICIES, retry } from '../../common/retry.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import {
   type BatchContext,
@@ -309,24 +309,37 @@ export class Archiver implements RecordConsumer {
   }
 
   /**
-   * Retries retriable store failures with backoff for as long as the archiver
-   * runs (a few quick attempts once it stops). A configuration fault (missing
-   * bucket, refused credentials) fails the archiver at once.
+   * Retries retriable store failures under RETRY_POLICIES.storeWrite for as
+   * long as the archiver runs; once it stops (which cuts the wait short), a
+   * few quick attempts under storeWriteStopping. A configuration fault
+   * (missing bucket, refused credentials) fails the archiver at once.
    */
   private async withStoreRetry<T>(operation: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    const isRetriable = (error: unknown): boolean => {
+      if (isConfigurationFault(error)) this.fail(error);
+      return isAuditError(error) && error.retriable;
+    };
+    const onRetry = (error: unknown, attempt: number): void => {
+      if (attempt === 1 || attempt % 10 === 0)
+        this.logger.warn(
+          { attempt, err: (error as Error).message },
+          'object store unavailable, retrying',
+        );
+    };
+    const signal = this.stopController.signal;
+    if (!signal.aborted) {
       try {
-        return await operation();
+        return await retry(operation, {
+          policy: RETRY_POLICIES.storeWrite,
+          isRetriable,
+          onRetry,
+          signal,
+        });
       } catch (error) {
-        if (isConfigurationFault(error)) this.fail(error);
-        if (!isAuditError(error) || !error.retriable || (this.stopping && attempt >= 3))
-          throw error;
-        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5000, factor: 2 });
-        if (attempt === 1 || attempt % 10 === 0) {
-          this.logger.warn({ attempt, err: error.message }, 'object store unavailable, retrying');
-        }
-        await sleepUnlessAborted(delay, this.stopController.signal);
+        // only the stop ends these retries early (with the last failure); the quick ones below go on
+        if (!signal.aborted) throw error;
       }
     }
+    return retry(operation, { policy: RETRY_POLICIES.storeWriteStopping, isRetriable, onRetry });
   }
 }

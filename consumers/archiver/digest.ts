@@ -120,6 +120,7 @@ export function digestSignatureValid(digest: Digest, publicKey: KeyObject): bool
   try {
     return verify(null, bodyBytes(digest), publicKey, Buffer.from(digest.signature, 'base64'));
   } catch {
+    // fails closed: a signature that cannot even be checked (malformed, a key of another type) is not valid
     return false;
   }
 }

@@ -20,7 +20,9 @@ import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode, isConfigurationFault } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { nonEmptyOption, positiveIntegerOption } from '../../common/options.js';
-import { retry } from '../../common/retry.js';
+import { RETRY_POLICIES, retry } from '../../common/retry.js';
+import { kafkaBrokers } from '../../kafka/client.js';
+import { kafkaError } from '../../kafka/errors.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { sourceRecord } from './decode-record.js';
 import { membershipLostType, refusedForLostMembership } from './membership.js';
@@ -104,7 +106,9 @@ export class GroupConsumer implements RecordSource {
     if (this.handler !== undefined)
       throw new AuditError(AuditErrorCode.InvalidState, 'GroupConsumer.start() was called twice');
     this.handler = handler;
-    await this.consumer.connect();
+    await this.consumer.connect().catch((error: unknown) => {
+      throw this.coded(error, 'join the group on');
+    });
     const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => {
       this.confirmedAt = Date.now();
@@ -120,7 +124,19 @@ export class GroupConsumer implements RecordSource {
     this.consumer.on(HEARTBEAT, () => (this.confirmedAt = Date.now()));
     this.consumer.on(REBALANCING, () => (this.confirmedAt = 0));
     this.consumer.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
-    await this.subscribeAndRun();
+    await this.subscribeAndRun().catch((error: unknown) => {
+      throw this.coded(error, 'subscribe to');
+    });
+  }
+
+  /** A kafkajs failure as a coded AuditError naming the operation, topic, group and brokers. */
+  private coded(error: unknown, operation: string): AuditError {
+    return kafkaError(error, {
+      operation,
+      topic: this.topic,
+      group: this.groupId,
+      brokers: kafkaBrokers(this.kafka),
+    });
   }
 
   private crashed(error: Error, restart: boolean): void {
@@ -133,18 +149,14 @@ export class GroupConsumer implements RecordSource {
           await this.consumer.connect();
           await this.subscribeAndRun();
         },
-        {
-          attempts: 5,
-          initialMs: 500,
-          maxMs: 5000,
-          isRetriable: () => this.stopping === undefined,
-        },
+        { policy: RETRY_POLICIES.connect, isRetriable: () => this.stopping === undefined },
       ).catch((cause: Error) => this.failed(cause));
       return;
     }
     this.logger.error({ err: error.message, restart }, 'consumer crashed');
-    if (isConfigurationFault(error)) this.handler?.onFailure?.(error);
-    else if (!restart) this.failed(error);
+    const coded = this.coded(error, 'consume');
+    if (isConfigurationFault(coded)) this.handler?.onFailure?.(coded);
+    else if (!restart) this.failed(coded);
   }
 
   private failed(error: Error): void {
@@ -275,8 +287,8 @@ export class GroupConsumer implements RecordSource {
   /** The end of each partition that holds records the group has not committed. */
   async backlog(): Promise<Map<number, number>> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
+      await admin.connect();
       const ends = await admin.fetchTopicOffsets(this.topic);
       const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
       const committedAt = new Map(
@@ -287,6 +299,8 @@ export class GroupConsumer implements RecordSource {
           .map((p) => [p.partition, Number(p.high)] as const)
           .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
       );
+    } catch (error) {
+      throw this.coded(error, 'read the offsets of');
     } finally {
       await admin.disconnect();
     }

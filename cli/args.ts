@@ -54,6 +54,8 @@ export function parseOptions<T extends Readonly<Record<string, OptionSpec>>>(
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
+    // node:util's refusals of the arguments (ERR_PARSE_ARGS_*) are the user's; anything else is ours
+    if (!String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) throw error;
     throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
   }
 }

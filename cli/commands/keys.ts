@@ -17,6 +17,7 @@ function present(path: string): boolean {
     lstatSync(path);
     return true;
   } catch (error) {
+    // absent; EACCES and the rest are thrown: a key we cannot see must not be written over
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }

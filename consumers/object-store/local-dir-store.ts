@@ -88,8 +88,9 @@ export class LocalDirStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Buffer> {
+    const path = this.pathOf(key); // a bad key is refused as such, not reported as a failed read
     try {
-      return await readFile(this.pathOf(key));
+      return await readFile(path);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new StorageError(AuditErrorCode.NotFound, `no object ${key} in ${this.description}`, {

@@ -110,6 +110,12 @@ export function objectStoreConformance(
         { code: AuditErrorCode.InvalidOption },
         key,
       );
+      // a read with such a key is refused the same way, not taken for a failed (retriable) read
+      await assert.rejects(
+        store.get(key),
+        { code: AuditErrorCode.InvalidOption, retriable: false },
+        key,
+      );
     }
   });
 }

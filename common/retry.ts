@@ -6,7 +6,7 @@
  * how many attempts were made. The clock and randomness are injectable, so
  * tests run the waits on a fake clock.
  */
-import { setTimeout as sleepFor } from 'node:timers/promises';
+import { sleepUnlessAborted } from './abort.js';
 import { AuditError, AuditErrorCode } from './errors.js';
 
 export interface BackoffOptions {
@@ -81,10 +81,7 @@ export interface RetryClock {
 
 export const SYSTEM_CLOCK: RetryClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    sleepFor(ms, undefined, { signal }).catch((error: unknown) => {
-      if ((error as Error).name !== 'AbortError') throw error;
-    }),
+  sleep: sleepUnlessAborted,
 };
 
 export interface RetryOptions extends Partial<BackoffOptions> {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { SpoolReader } from '../common/spool/spool-reader.js';
 import { sourceRecord } from '../consumers/runtime/decode-record.js';
 import type { SourceRecord } from '../consumers/runtime/record-source.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
@@ -64,4 +65,19 @@ export function logRecord(raw: {
     timestamp: raw.timestamp,
     value: raw.value,
   });
+}
+
+/** Every record of the spool in `dir` from offset `from` on, its value as text, in small reads. */
+export async function readSpool(
+  dir: string,
+  from = 0,
+): Promise<{ offset: number; value: string }[]> {
+  const reader = new SpoolReader(dir);
+  const out: { offset: number; value: string }[] = [];
+  for (let next = from; ;) {
+    const batch = await reader.read(next, 333);
+    if (batch.length === 0) return out;
+    for (const r of batch) out.push({ offset: r.offset, value: r.value.toString() });
+    next = (batch.at(-1)?.offset ?? next) + 1;
+  }
 }

@@ -6,20 +6,9 @@ import { AuditErrorCode } from '../../common/errors.js';
 import { encodeFrame } from '../../common/spool/frame.js';
 import { Spool } from '../../common/spool/spool.js';
 import { SpoolReader } from '../../common/spool/spool-reader.js';
-import { tempDir } from '../helpers.js';
+import { readSpool, tempDir } from '../helpers.js';
 
 const payload = (i: number): Buffer => Buffer.from(`event-${i}-${'x'.repeat(i % 50)}`);
-
-async function readAll(dir: string, from = 0): Promise<{ offset: number; value: string }[]> {
-  const reader = new SpoolReader(dir);
-  const out: { offset: number; value: string }[] = [];
-  for (let next = from; ;) {
-    const batch = await reader.read(next, 333);
-    if (batch.length === 0) return out;
-    for (const r of batch) out.push({ offset: r.offset, value: r.value.toString() });
-    next = (batch.at(-1)?.offset ?? next) + 1;
-  }
-}
 
 test('appended records are read back in order with their offsets, across segments', async (t) => {
   const dir = await tempDir(t);
@@ -27,7 +16,7 @@ test('appended records are read back in order with their offsets, across segment
   for (let i = 0; i < 1000; i++) assert.equal(spool.append(payload(i), 1000 + i), i);
   await spool.close();
   assert.ok(readdirSync(dir).filter((f) => f.endsWith('.seg')).length > 5, 'several segments');
-  const records = await readAll(dir);
+  const records = await readSpool(dir);
   assert.deepEqual(
     records.map((r) => r.offset),
     Array.from({ length: 1000 }, (_, i) => i),
@@ -56,7 +45,7 @@ test('offsets continue after reopening', async (t) => {
   assert.equal(second.nextOffset, 2);
   assert.equal(second.append(payload(2)), 2);
   await second.close();
-  assert.equal((await readAll(dir)).length, 3);
+  assert.equal((await readSpool(dir)).length, 3);
 });
 
 const tornTails: [string, (segment: string) => number][] = [
@@ -104,7 +93,7 @@ for (const [name, tear] of tornTails) {
     const torn = tear(segment);
 
     // a reader never returns the torn record
-    assert.equal((await readAll(dir)).length, 10);
+    assert.equal((await readSpool(dir)).length, 10);
 
     const reopened = new Spool({ dir });
     assert.deepEqual(reopened.recovery, { truncatedBytes: torn, segment });
@@ -113,7 +102,7 @@ for (const [name, tear] of tornTails) {
     reopened.append(payload(10));
     await reopened.close();
     assert.deepEqual(
-      (await readAll(dir)).map((r) => r.value),
+      (await readSpool(dir)).map((r) => r.value),
       Array.from({ length: 11 }, (_, i) => payload(i).toString()),
     );
   });
@@ -129,7 +118,7 @@ test('damage before the last record is SPOOL_CORRUPT, not silently cut', async (
   bytes.writeUInt8(bytes.readUInt8(40) ^ 0xff, 40); // inside the second record
   writeFileSync(segment, bytes);
   assert.throws(() => new Spool({ dir }), { code: AuditErrorCode.SpoolCorrupt });
-  await assert.rejects(readAll(dir), { code: AuditErrorCode.SpoolCorrupt });
+  await assert.rejects(readSpool(dir), { code: AuditErrorCode.SpoolCorrupt });
   assert.equal(statSync(segment).size, bytes.length, 'nothing was cut');
 });
 
@@ -149,7 +138,7 @@ test('a lock left by a dead process is taken over', async (t) => {
   assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8'), String(process.pid));
   taken.append(payload(0));
   await taken.close();
-  assert.deepEqual(await readAll(dir), [{ offset: 0, value: payload(0).toString() }]);
+  assert.deepEqual(await readSpool(dir), [{ offset: 0, value: payload(0).toString() }]);
 });
 
 test('a full spool refuses with a retriable SPOOL_FULL and keeps what it had', async (t) => {
@@ -166,7 +155,7 @@ test('a full spool refuses with a retriable SPOOL_FULL and keeps what it had', a
     { code: AuditErrorCode.SpoolFull, retriable: true },
   );
   await spool.close();
-  assert.equal((await readAll(dir)).length, accepted);
+  assert.equal((await readSpool(dir)).length, accepted);
 });
 
 test('release deletes only fully archived segments and never the newest', async (t) => {
@@ -180,7 +169,7 @@ test('release deletes only fully archived segments and never the newest', async 
   assert.equal(await reader.release(0), 0);
   await reader.release(100);
   assert.ok(segments().length < before);
-  const remaining = await readAll(dir, Number(segments()[0]?.slice(0, 20)));
+  const remaining = await readSpool(dir, Number(segments()[0]?.slice(0, 20)));
   assert.ok(
     remaining.some((r) => r.offset === 100),
     'offset 100 is still there',

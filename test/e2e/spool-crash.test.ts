@@ -4,19 +4,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Spool } from '../../common/spool/spool.js';
-import { SpoolReader } from '../../common/spool/spool-reader.js';
-import { tempDir } from '../helpers.js';
-
-async function readAll(dir: string): Promise<{ offset: number; value: string }[]> {
-  const reader = new SpoolReader(dir);
-  const out: { offset: number; value: string }[] = [];
-  for (let next = 0; ;) {
-    const batch = await reader.read(next, 333);
-    if (batch.length === 0) return out;
-    for (const r of batch) out.push({ offset: r.offset, value: r.value.toString() });
-    next = (batch.at(-1)?.offset ?? next) + 1;
-  }
-}
+import { readSpool, tempDir } from '../helpers.js';
 
 test('records acknowledged by flush() survive kill -9 of the writer', async (t) => {
   const dir = await tempDir(t);
@@ -48,7 +36,7 @@ test('records acknowledged by flush() survive kill -9 of the writer', async (t) 
 
   const reopened = new Spool({ dir });
   await reopened.close();
-  const records = await readAll(dir);
+  const records = await readSpool(dir);
   assert.ok(
     records.length >= acknowledged,
     `${records.length} records survived, ${acknowledged} were acknowledged`,

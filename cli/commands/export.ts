@@ -109,7 +109,7 @@ export async function exportCommand(args: string[], logger: Logger): Promise<num
     }),
     {
       packageName: o.package,
-      eventType: o.type,
+      eventTypes: o.type === undefined ? undefined : [o.type],
       user: o.user,
       from,
       to,

@@ -113,7 +113,7 @@ test('filters select by package, type, user and time range', async () => {
   const pick = async (f: Parameters<typeof filterRecords>[1]) =>
     (await collect(filterRecords(all(), f))).map((r) => r.timestamp);
   assert.deepEqual(await pick({ packageName: 'a' }), [1000, 3000]);
-  assert.deepEqual(await pick({ eventType: 'IntegrityCheck' }), [3000]);
+  assert.deepEqual(await pick({ eventTypes: ['IntegrityCheck'] }), [3000]);
   assert.deepEqual(await pick({ user: 'ada' }), [2000]);
   assert.deepEqual(await pick({ from: 2000, to: 3000 }), [2000]);
   assert.deepEqual(await pick({}), [1000, 2000, 3000]);

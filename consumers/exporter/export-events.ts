@@ -230,7 +230,16 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
       }
       const bytes = opened.whole ?? (await store.get(object.key));
       counts.objectsRead++;
-      await verify(object, bytes, opened.metadata);
+      // the header verified is that of the bytes read whole, not of the first read
+      let metadata = opened.metadata;
+      if (opened.whole === undefined) {
+        try {
+          metadata = decodeContainerHeader(bytes).header.metadata;
+        } catch (error) {
+          corrupt(unreadable(object.key, error));
+        }
+      }
+      await verify(object, bytes, metadata);
       signal?.throwIfAborted();
       try {
         for (const record of readContainerRecords<AuditEventRecord>(bytes, schemas)) {

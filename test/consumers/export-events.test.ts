@@ -2,11 +2,22 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { AuditErrorCode } from '../../common/errors.js';
-import { hourOf, HOUR_MS, latePointerKey } from '../../consumers/archiver/archive-key.js';
+import {
+  archiveKeyFor,
+  hourOf,
+  HOUR_MS,
+  latePointerKey,
+} from '../../consumers/archiver/archive-key.js';
+import { buildArchiveObject, CHAIN_START } from '../../consumers/archiver/archive-object.js';
+import { SUMMARY_META } from '../../consumers/archiver/object-summary.js';
 import { batchPolicy } from '../../consumers/archiver/batch-policy.js';
 import { PartitionDigester } from '../../consumers/archiver/digester.js';
 import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.js';
-import { exportEvents, type ExportEventsOptions } from '../../consumers/exporter/export-events.js';
+import {
+  exportEvents,
+  HEAD_BYTES,
+  type ExportEventsOptions,
+} from '../../consumers/exporter/export-events.js';
 import { matchesFilter, type EventFilter } from '../../consumers/exporter/filter.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
@@ -365,4 +376,69 @@ test("each partition's objects are read in offset order even when a later batch 
     partition1.map((r) => Number(r.id.slice(-12)) - 1000),
     Array.from({ length: 20 }, (_, i) => i),
   );
+});
+
+test('a range of days lists day folders; one bound alone lists everything but still selects by key hour', async (t) => {
+  const f = await fixture(t);
+  const days = { from: T0 - 2 * 24 * HOUR_MS, to: T0 + 2 * 24 * HOUR_MS };
+  const wide = await run(f.store, days);
+  assert.deepEqual(ids(wide.records), ids(f.events.filter((e) => matchesFilter(e, days))));
+  assert.equal(wide.counts.objectsListed, 13);
+
+  const since = { from: T0 + 4 * HOUR_MS };
+  const open = await run(f.store, since);
+  assert.deepEqual(ids(open.records), ids(f.events.filter((e) => matchesFilter(e, since))));
+  // hours 3 to 6 are selected: 2 + 2 + 2 + 1 objects of the 13 listed
+  assert.equal(open.counts.objectsListed, 13);
+  assert.equal(open.counts.objectsSelected, 7);
+  const until = { to: T0 + HOUR_MS };
+  const before = await run(f.store, until);
+  assert.deepEqual(ids(before.records), ids(f.events.filter((e) => matchesFilter(e, until))));
+  assert.deepEqual(
+    before.records.map((r) => r.package_name).filter((p) => p === 'gamma'),
+    ['gamma'],
+    'the offline event comes through its pointer',
+  );
+  // hours 0 and 1, and the object the pointer names
+  assert.equal(before.counts.objectsSelected, 5);
+});
+
+test('a header longer than the first read is read whole, and its summary still prunes', async (t) => {
+  const store = new LocalDirStore(await tempDir(t));
+  const event = record({ timestamp: T0 + 60_000, package_name: 'alpha' });
+  const object = buildArchiveObject({
+    topic: 'audit.events',
+    partition: 0,
+    firstOffset: 0,
+    lastOffset: 0,
+    bodies: [schemas.reader.type.toBuffer(event)],
+    writer: schemas.reader,
+    codec: 'deflate',
+    prevObjectSha256: CHAIN_START,
+    summary: {
+      [SUMMARY_META.minTimestamp]: String(event.timestamp),
+      [SUMMARY_META.maxTimestamp]: String(event.timestamp),
+      [SUMMARY_META.packages]: JSON.stringify(['alpha']),
+      'test.padding': 'x'.repeat(HEAD_BYTES + 1000),
+    },
+  });
+  const key = archiveKeyFor({
+    prefix: 'events',
+    topic: 'audit.events',
+    partition: 0,
+    firstOffset: 0,
+    lastOffset: 0,
+    firstRecordTime: T0,
+  });
+  await store.put(key, object.bytes);
+  const hit = await run(store, { packageName: 'alpha' });
+  assert.deepEqual(
+    hit.records.map((r) => ({ ...r })),
+    [event],
+  );
+  assert.equal(hit.counts.objectsRead, 1);
+  const miss = await run(store, { packageName: 'beta' });
+  assert.deepEqual(miss.records, []);
+  assert.equal(miss.counts.objectsSkipped, 1);
+  assert.equal(miss.counts.objectsRead, 0);
 });

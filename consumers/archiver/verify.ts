@@ -13,7 +13,7 @@
  * archive object, a digest or a claim is foreign. docs/archive.md has the
  * threat model.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
@@ -21,6 +21,16 @@ import { META, CHAIN_START } from './archive-object.js';
 import { ARCHIVER_DEFAULTS } from './archiver-options.js';
 import { classifyArchiveKey, latePointerKey, partitionId } from './archive-key.js';
 import { decodeDigest, type Digest, digestSignatureValid, parseDigestKey } from './digest.js';
+import {
+  BAD_SIGNATURE_DETAIL,
+  CHAIN_LINK_DETAIL,
+  digestFresh,
+  digestLinkProblem,
+  headerOffsetsMatch,
+  objectSha256,
+  OFFSETS_DETAIL,
+  uncoveredState,
+} from './verify-checks.js';
 import { lateHoursOf, SUMMARY_META } from './object-summary.js';
 
 export type ProblemKind =
@@ -228,32 +238,15 @@ export async function verifyArchive(
       }
       report.digests++;
       if (!digestSignatureValid(digest, options.publicKey)) {
-        problem(
-          'bad-signature',
-          key,
-          'the signature does not match the digest and the verification key (edited, or signed with another key)',
-        );
+        problem('bad-signature', key, BAD_SIGNATURE_DETAIL);
         previous = undefined;
         continue;
       }
-      if (previous !== undefined) {
-        if (
-          digest.previous_digest_key !== previous.key ||
-          digest.previous_digest_signature !== previous.digest.signature
-        ) {
-          problem(
-            'broken-digest-chain',
-            key,
-            `does not link to the digest before it (${previous.key})`,
-          );
-        } else if (digest.interval_start !== previous.digest.interval_end) {
-          problem(
-            'broken-digest-chain',
-            key,
-            `starts at ${digest.interval_start}, the previous digest ended at ${previous.digest.interval_end}`,
-          );
-        }
+      const broken = previous === undefined ? undefined : digestLinkProblem(digest, previous);
+      if (broken !== undefined) {
+        problem('broken-digest-chain', key, broken);
       } else if (
+        previous === undefined &&
         digest.previous_digest_key !== null &&
         report.digests > 0 &&
         keys.digests[0]?.key !== key
@@ -288,7 +281,7 @@ export async function verifyArchive(
     }
 
     const latest = report.latest[id];
-    const fresh = latest !== undefined && Date.parse(latest.interval_end) >= now - graceMs;
+    const fresh = latest !== undefined && digestFresh(latest.interval_end, now, graceMs);
     if (latest === undefined) {
       problem(
         'no-digests',
@@ -349,7 +342,7 @@ export async function verifyArchive(
         );
         continue;
       }
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const sha256 = objectSha256(bytes);
       const expected = listed.get(object.key);
       if (expected !== undefined && expected.sha256 !== sha256) {
         problem(
@@ -359,14 +352,9 @@ export async function verifyArchive(
         );
       }
       if (metadata[META.prevObjectSha256] !== previousSha) {
-        problem('reordered', object.key, 'its hash-chain link does not match the object before it');
+        problem('reordered', object.key, CHAIN_LINK_DETAIL);
       }
-      if (
-        metadata[META.firstOffset] !== String(object.firstOffset) ||
-        metadata[META.lastOffset] !== String(object.lastOffset)
-      ) {
-        problem('modified', object.key, 'its offsets do not match its key');
-      }
+      if (!headerOffsetsMatch(metadata, object)) problem('modified', object.key, OFFSETS_DETAIL);
       for (const hour of lateHoursOf(metadata)) {
         if (Number.isNaN(hour)) {
           problem('modified', object.key, `its ${SUMMARY_META.lateHours} entry is not readable`);
@@ -383,9 +371,9 @@ export async function verifyArchive(
       }
       report.events += Number(metadata[META.count] ?? 0);
       if (!covered.has(object.key)) {
-        if (object.firstOffset <= coveredThrough)
-          problem('not-covered', object.key, 'no valid digest lists it');
-        else if (fresh) report.pending.push(object.key);
+        const state = uncoveredState(object.firstOffset, coveredThrough, fresh);
+        if (state === 'not-covered') problem('not-covered', object.key, 'no valid digest lists it');
+        else if (state === 'pending') report.pending.push(object.key);
         else if (latest !== undefined)
           problem(
             'stale-pending',

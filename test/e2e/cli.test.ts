@@ -112,7 +112,27 @@ const mistakes: [string, string[], RegExp][] = [
   [
     'bad time',
     ['export', '--format', 'csv', '--from', 'yesterday'],
-    /--from must be an ISO-8601 time/,
+    /--from must be an ISO-8601 date or time with a zone/,
+  ],
+  [
+    'bad success',
+    ['export', '--format', 'csv', '--success', 'yes'],
+    /--success must be true or false, got "yes"/,
+  ],
+  [
+    'one of several types bad',
+    ['export', '--format', 'csv', '--type', 'PackageInstall', '--type', 'Nope'],
+    /--type must be one of PackageInstall.*got "Nope"/,
+  ],
+  [
+    'from after to',
+    ['export', '--format', 'csv', '--from', '2026-02-01', '--to', '2026-01-01'],
+    /--from must be before to/,
+  ],
+  [
+    'require-verified without a verify key',
+    ['export', '--format', 'csv', '--require-verified'],
+    /--require-verified needs AUDIT_VERIFY_KEY_FILE/,
   ],
   ['unknown option', ['demo', '--evnts', '5'], /Unknown option '--evnts'/],
   [

@@ -13,6 +13,8 @@ import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { verifyKey } from '../keys.js';
 import { expectedPartitions } from '../verification.js';
 import { existsSync } from 'node:fs';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { recordedExport } from '../access.js';
 
 /**
  * With a verify key configured, the archive is verified first, as `verify`
@@ -24,7 +26,7 @@ async function verifiedKeys(
   settings: CliSettings,
   store: ObjectStore,
   logger: Logger,
-): Promise<{ keys: Set<string>; expected: string[] } | undefined> {
+): Promise<{ keys: Set<string>; expected: string[]; pending: string[] } | undefined> {
   if (settings.verifyKeyFile === undefined) return undefined;
   const expected = await expectedPartitions(settings, logger);
   const report = await verifyArchive(store, {
@@ -42,7 +44,7 @@ async function verifiedKeys(
   }
   for (const key of report.pending)
     process.stderr.write(`audit-trail: warning: ${key} is newer than the last digest (pending)\n`);
-  return { keys: new Set(report.accepted), expected };
+  return { keys: new Set(report.accepted), expected, pending: report.pending };
 }
 
 export const EXPORT_COMMAND = {
@@ -95,27 +97,49 @@ export async function exportCommand(args: string[], logger: Logger): Promise<num
   if (from !== undefined && to !== undefined && from >= to)
     throw new UsageError('--from must be before --to');
   const settings = cliSettings(effectiveEnv(o.config));
-  const fromS3 = settings.archiveStore === 's3' && o.archive === undefined;
-  const archiveDir = o.archive ?? settings.archiveDir;
-  if (!fromS3 && !existsSync(archiveDir))
-    throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
-  const store = archiveStore(settings, o.archive);
-  const verified = await verifiedKeys(settings, store, logger);
-  const records = filterRecords(
-    readArchive(store, {
-      prefix: settings.prefix,
-      keys: verified?.keys,
-      expected: verified?.expected,
-    }),
-    {
-      packageName: o.package,
-      eventTypes: o.type === undefined ? undefined : [o.type],
-      user: o.user,
-      from,
-      to,
-    },
-  );
-  if (o.out === undefined) await writeExport(o.format, records, process.stdout);
-  else await exportToFile(o.out, o.format, records);
-  return 0;
+  const filter = {
+    packageName: o.package,
+    eventTypes: o.type === undefined ? undefined : [o.type],
+    user: o.user,
+    from,
+    to,
+  };
+  const format = o.format;
+  return recordedExport(settings, logger, { format, filter }, async (access) => {
+    const fromS3 = settings.archiveStore === 's3' && o.archive === undefined;
+    const archiveDir = o.archive ?? settings.archiveDir;
+    if (!fromS3 && !existsSync(archiveDir))
+      throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
+    const store = archiveStore(settings, o.archive);
+    const verified = await verifiedKeys(settings, store, logger);
+    access.verification = {
+      configured: verified !== undefined,
+      verified: verified?.keys.size ?? 0,
+      pending: verified?.pending ?? [],
+      failed: [],
+    };
+    // events only: this reader does not count objects
+    const counts = { eventsMatched: 0 };
+    access.counts = counts;
+    async function* counted(
+      records: AsyncIterable<AuditEventRecord>,
+    ): AsyncGenerator<AuditEventRecord> {
+      for await (const record of records) {
+        counts.eventsMatched++;
+        yield record;
+      }
+    }
+    const records = counted(
+      filterRecords(
+        readArchive(store, {
+          prefix: settings.prefix,
+          keys: verified?.keys,
+          expected: verified?.expected,
+        }),
+        filter,
+      ),
+    );
+    if (o.out === undefined) await writeExport(format, records, process.stdout);
+    else await exportToFile(o.out, format, records);
+  });
 }

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
-import { tempDir } from '../helpers.js';
+import { ACCESS_RECORD_TIMEOUT_MS } from '../../cli/access.js';
+import { readSpool, tempDir } from '../helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const ME = userInfo().username;
@@ -194,4 +195,35 @@ test('an export refused because the archive does not verify is recorded as a fai
   assert.deepEqual(JSON.parse(record?.details['audit_access.filters'] ?? ''), {
     package: 'lodash',
   });
+});
+
+test('with Kafka unreachable the export is delivered, exits 1 naming Kafka, and its access record waits in the spool for the next run', async (t) => {
+  const { dir, ok } = await pipeline(t);
+  ok(['emit', '--type', 'PackageInstall', '--package', 'lodash']);
+  ok(['archive', '--once']);
+  const spool = join(dir, 'kafka-spool');
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [MAIN, 'export', '--format', 'ndjson'], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AUDIT_LOG_LEVEL: 'warn',
+      AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+      AUDIT_SPOOL_DIR: spool,
+      AUDIT_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: '127.0.0.1:1',
+      KAFKA_CONNECTION_TIMEOUT_MS: '500',
+      KAFKA_REQUEST_TIMEOUT_MS: '1000',
+    },
+  });
+  const elapsedMs = Date.now() - started;
+  assert.equal(result.status, 1, result.stderr);
+  assert.match(result.stdout, /"package_name":"lodash"/, 'the export itself is delivered');
+  assert.match(
+    result.stderr,
+    /audit-trail: [A-Z_]+: the access to the audit data could not be recorded in Kafka \(topic audit\.events; an unacknowledged record stays in the spool /,
+  );
+  assert.ok(elapsedMs < ACCESS_RECORD_TIMEOUT_MS + 15_000, `gave up after ${elapsedMs} ms`);
+  const [kept] = await readSpool(spool);
+  assert.match(kept?.value ?? '', /audit_access/, 'the record is kept for the next run');
 });

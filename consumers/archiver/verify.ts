@@ -19,8 +19,9 @@ import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { META, CHAIN_START } from './archive-object.js';
 import { ARCHIVER_DEFAULTS } from './archiver-options.js';
-import { classifyArchiveKey, partitionId } from './archive-key.js';
+import { classifyArchiveKey, latePointerKey, partitionId } from './archive-key.js';
 import { decodeDigest, type Digest, digestSignatureValid, parseDigestKey } from './digest.js';
+import { lateHoursOf, SUMMARY_META } from './object-summary.js';
 
 export type ProblemKind =
   | 'modified'
@@ -41,7 +42,12 @@ export type ProblemKind =
   /** Objects after the last digest of a partition whose digests are stale. */
   | 'stale-pending'
   /** The digest the anchor names is no longer in the partition's chain (rollback, replacement). */
-  | 'anchor-mismatch';
+  | 'anchor-mismatch'
+  /**
+   * An object's header names an event hour far from its key hour, and the late
+   * pointer for that hour is missing: a time-bounded export would miss its events.
+   */
+  | 'missing-late-pointer';
 
 export interface Problem {
   kind: ProblemKind;
@@ -121,6 +127,7 @@ async function collectKeys(
   store: ObjectStore,
   prefix: string,
   foreign: string[],
+  latePointers: Set<string>,
 ): Promise<Map<string, PartitionKeys>> {
   const partitions = new Map<string, PartitionKeys>();
   const entry = (topic: string, partition: number): PartitionKeys => {
@@ -148,7 +155,8 @@ async function collectKeys(
           start: digest.start,
           end: digest.end,
         });
-    } else if (kind.kind === 'foreign') foreign.push(key);
+    } else if (kind.kind === 'late') latePointers.add(key);
+    else if (kind.kind === 'foreign') foreign.push(key);
   }
   for (const keys of partitions.values()) {
     keys.objects.sort((a, b) => a.lastOffset - b.lastOffset || a.firstOffset - b.firstOffset);
@@ -176,7 +184,10 @@ export async function verifyArchive(
   const now = options.now ?? Date.now();
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const foreign: string[] = [];
-  const partitions = await collectKeys(store, options.prefix, foreign);
+  const latePointers = new Set<string>();
+  const partitions = await collectKeys(store, options.prefix, foreign, latePointers);
+  /** Late pointers that an object's header accounts for. */
+  const expectedPointers = new Set<string>();
   for (const key of foreign)
     problem('foreign', key, 'not an archive object, digest or claim (copied, nested or forged)');
   const expected = new Set([...(options.expected ?? []), ...Object.keys(options.anchor ?? {})]);
@@ -356,6 +367,20 @@ export async function verifyArchive(
       ) {
         problem('modified', object.key, 'its offsets do not match its key');
       }
+      for (const hour of lateHoursOf(metadata)) {
+        if (Number.isNaN(hour)) {
+          problem('modified', object.key, `its ${SUMMARY_META.lateHours} entry is not readable`);
+          continue;
+        }
+        const pointer = latePointerKey(options.prefix, hour, object.key);
+        expectedPointers.add(pointer);
+        if (!latePointers.has(pointer))
+          problem(
+            'missing-late-pointer',
+            pointer,
+            `${object.key} holds events of ${new Date(hour).toISOString()} and this pointer to it is missing`,
+          );
+      }
       report.events += Number(metadata[META.count] ?? 0);
       if (!covered.has(object.key)) {
         if (object.firstOffset <= coveredThrough)
@@ -372,6 +397,11 @@ export async function verifyArchive(
       previousSha = sha256;
       expectedFirst = object.lastOffset + 1;
     }
+  }
+  for (const pointer of latePointers) {
+    // a pointer no object accounts for: the bucket holds something the archiver did not write
+    if (!expectedPointers.has(pointer))
+      problem('foreign', pointer, 'a late pointer that no archive object accounts for');
   }
   return report;
 }

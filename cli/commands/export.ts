@@ -16,6 +16,7 @@ import { isExportFormat } from '../../schemas/render.js';
 import { exportToFile, writeExport } from '../../schemas/write-export.js';
 import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
+import { recordedExport } from '../access.js';
 import { verifyKey } from '../keys.js';
 import { ProgressBar } from '../progress.js';
 import { expectedPartitions } from '../verification.js';
@@ -106,28 +107,35 @@ export async function exportCommand(args: string[], logger: Logger): Promise<num
     throw new UsageError(
       '--require-verified needs AUDIT_VERIFY_KEY_FILE (the key the digests are checked with)',
     );
-  const fromS3 = settings.archiveStore === 's3' && o.archive === undefined;
-  const archiveDir = o.archive ?? settings.archiveDir;
-  if (!fromS3 && !existsSync(archiveDir))
-    throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
-  const store = archiveStore(settings, o.archive);
-  const verifying = settings.verifyKeyFile !== undefined;
-  const progress = new ProgressBar(process.stderr);
-  const run = exportEvents(store, {
-    prefix: settings.prefix,
-    filter,
-    verifyKey: verifying ? verifyKey(settings) : undefined,
-    requireVerified,
-    graceMs: settings.verifyGraceMs,
-    expected: verifying ? await expectedPartitions(settings, logger) : undefined,
-    onProgress: (counts) => progress.update(counts),
+  const format = o.format;
+  let failed = false;
+  const recorded = await recordedExport(settings, logger, { format, filter }, async (access) => {
+    const fromS3 = settings.archiveStore === 's3' && o.archive === undefined;
+    const archiveDir = o.archive ?? settings.archiveDir;
+    if (!fromS3 && !existsSync(archiveDir))
+      throw new UsageError(`archive folder ${archiveDir} does not exist (see --archive)`);
+    const store = archiveStore(settings, o.archive);
+    const verifying = settings.verifyKeyFile !== undefined;
+    const progress = new ProgressBar(process.stderr);
+    const run = exportEvents(store, {
+      prefix: settings.prefix,
+      filter,
+      verifyKey: verifying ? verifyKey(settings) : undefined,
+      requireVerified,
+      graceMs: settings.verifyGraceMs,
+      expected: verifying ? await expectedPartitions(settings, logger) : undefined,
+      onProgress: (counts) => progress.update(counts),
+    });
+    access.counts = run.counts;
+    access.verification = run.verification;
+    try {
+      if (o.out === undefined) await writeExport(format, run.records, process.stdout);
+      else await exportToFile(o.out, format, run.records);
+    } finally {
+      progress.finish(run.counts);
+      process.stderr.write(summaryLine(run));
+    }
+    failed = run.verification.failed.length > 0;
   });
-  try {
-    if (o.out === undefined) await writeExport(o.format, run.records, process.stdout);
-    else await exportToFile(o.out, o.format, run.records);
-  } finally {
-    progress.finish(run.counts);
-    process.stderr.write(summaryLine(run));
-  }
-  return run.verification.failed.length > 0 ? 1 : 0;
+  return failed ? 1 : recorded;
 }

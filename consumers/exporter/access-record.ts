@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { v7 as uuidv7 } from 'uuid';
-import { isAuditError } from '../../common/errors.js';
+import { AuditErrorCode, isAuditError } from '../../common/errors.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { AuditEventType } from '../../schemas/event-type.js';
 import { LIMITS } from '../../schemas/limits.js';
@@ -181,8 +181,18 @@ export function accessRecord(info: AccessInfo): AuditEventRecord {
   }
   const endedAt = info.endedAt ?? info.startedAt;
   details[d.durationMs] = String(Math.max(0, endedAt.getTime() - info.startedAt.getTime()));
-  const failed = info.error !== undefined;
-  const error = failed ? describeError(info.error) : null;
+  const unverified = info.verification?.failed ?? [];
+  // an export that read objects which did not verify failed its integrity check, even when it was not refused
+  const failed = info.error !== undefined || unverified.length > 0;
+  const error =
+    info.error !== undefined
+      ? describeError(info.error)
+      : failed
+        ? {
+            code: AuditErrorCode.VerifyFailed,
+            message: `${AuditErrorCode.VerifyFailed}: ${unverified.length} object(s) read did not verify; first: ${unverified[0]?.key ?? ''}`,
+          }
+        : null;
   if (error?.code !== null && error?.code !== undefined) details[d.errorCode] = error.code;
   return {
     id: info.id ?? uuidv7(),

@@ -158,7 +158,7 @@ test('an export whose access cannot be recorded is not silent: its output stays,
   assert.match(result.stdout, /"package_name":"lodash"/, 'the export itself is delivered');
   assert.match(
     result.stderr,
-    /^audit-trail: [A-Z_]+: the access to the audit data could not be recorded in the spool .*not-a-folder\/spool: /,
+    /^audit-trail: [A-Z_]+: the access to the audit data could not be recorded in the spool .*not-a-folder\/spool: /m,
   );
 });
 
@@ -177,21 +177,34 @@ test('an export refused because the archive does not verify is recorded as a fai
   ok(['emit', '--type', 'PackageInstall', '--package', 'lodash']);
   ok(['archive', '--once']);
   // digests signed by another key: the archive is not the one this key vouches for
-  const refused = cli(['export', '--format', 'ndjson', '--package', 'lodash'], {
-    AUDIT_VERIFY_KEY_FILE: join(dir, 'other-keys', 'audit-signing.pub'),
-  });
+  const otherKey = { AUDIT_VERIFY_KEY_FILE: join(dir, 'other-keys', 'audit-signing.pub') };
+  const refused = cli(
+    ['export', '--format', 'ndjson', '--package', 'lodash', '--require-verified'],
+    otherKey,
+  );
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /VERIFY_FAILED/);
   assert.equal(refused.stdout, '');
+  // without --require-verified the events are exported, the failure reported and recorded
+  const reported = cli(['export', '--format', 'ndjson', '--package', 'lodash'], otherKey);
+  assert.equal(reported.status, 1);
+  assert.match(reported.stderr, /verification failed: /);
+  assert.match(reported.stdout, /"package_name":"lodash"/);
   ok(['archive', '--once']);
   const checks = ndjson(
     ok(['export', '--format', 'ndjson', '--type', 'IntegrityCheck', '--user', ME]),
   );
   const records = checks.filter((e) => e.details['audit_access'] !== undefined && !e.success);
-  assert.equal(records.length, 1);
-  const [record] = records;
+  assert.equal(records.length, 2);
+  const [record, unrequired] = records;
   assert.equal(record?.details['audit_access.error_code'], 'VERIFY_FAILED');
-  assert.match(record?.error_message ?? '', /^VERIFY_FAILED: the archive does not verify/);
+  assert.match(record?.error_message ?? '', /^VERIFY_FAILED: archive object \S+ does not verify/);
+  assert.equal(unrequired?.details['audit_access.error_code'], 'VERIFY_FAILED');
+  assert.equal(unrequired?.details['audit_access.objects_failed'], '1');
+  assert.match(
+    unrequired?.error_message ?? '',
+    /^VERIFY_FAILED: 1 object\(s\) read did not verify/,
+  );
   assert.deepEqual(JSON.parse(record?.details['audit_access.filters'] ?? ''), {
     package: 'lodash',
   });

@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { AuditError, AuditErrorCode, CodecError, StorageError } from '../../common/errors.js';
+import { partitionId } from '../archiver/archive-key.js';
 import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
@@ -194,7 +195,7 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
   async function* records(): AsyncGenerator<AuditEventRecord> {
     signal?.throwIfAborted();
     const schemas = auditEventSchemas();
-    const planned = await planExport(
+    const plan = await planExport(
       store,
       {
         prefix: options.prefix,
@@ -206,7 +207,15 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
       counts,
     );
     progress();
-    for (const object of planned) {
+    if (verifier !== undefined) {
+      // removed objects first, so that a required verification refuses before any event
+      const partitions = new Set(options.expected ?? []);
+      for (const object of plan.objects)
+        partitions.add(partitionId(object.topic, object.partition));
+      for (const gone of await verifier.missing(plan.coverage, partitions))
+        fail(gone.key, gone.detail);
+    }
+    for (const object of plan.objects) {
       signal?.throwIfAborted();
       let opened: OpenedObject | undefined;
       try {
@@ -224,6 +233,17 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
         continue;
       }
       if (skippable(opened.metadata, filter)) {
+        // its summary decided the skip: a required verification checks the object all the same
+        if (options.requireVerified === true && verifier !== undefined) {
+          const bytes = opened.whole ?? (await store.get(object.key));
+          let metadata = opened.metadata;
+          try {
+            metadata = decodeContainerHeader(bytes).header.metadata;
+          } catch (error) {
+            corrupt(unreadable(object.key, error));
+          }
+          await verify(object, bytes, metadata);
+        }
         counts.objectsSkipped++;
         progress();
         continue;

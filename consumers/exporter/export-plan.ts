@@ -95,12 +95,29 @@ function exportOrder(objects: PlannedObject[]): PlannedObject[] {
   return ordered;
 }
 
+/** What a plan covers, for checking that no object of it is missing (object-verifier.ts). */
+export interface PlanCoverage {
+  /** Every archive object key listed. */
+  listed: ReadonlySet<string>;
+  /** True for a key hour whose objects were all listed and selected. */
+  keyHourWanted(hourStart: number): boolean;
+  /** The smallest and largest key hour wanted; undefined bounds for the whole archive. */
+  lowestKeyHour: number | undefined;
+  highestKeyHour: number | undefined;
+}
+
+export interface Plan {
+  /** The objects the export may need, in the order to read them. */
+  objects: PlannedObject[];
+  coverage: PlanCoverage;
+}
+
 /** The objects the export may need, in the order to read them; counts what was listed and selected. */
 export async function planExport(
   store: ObjectStore,
   options: PlanOptions,
   counts: PlanCounts,
-): Promise<PlannedObject[]> {
+): Promise<Plan> {
   const { prefix, from, to, signal } = options;
   const bounded = from !== undefined && to !== undefined;
   const hours = bounded ? hoursToList(from, to) : undefined;
@@ -149,5 +166,13 @@ export async function planExport(
   }
   counts.objectsListed = listed.size;
   counts.objectsSelected = selected.size;
-  return exportOrder([...selected.values()]);
+  return {
+    objects: exportOrder([...selected.values()]),
+    coverage: {
+      listed,
+      keyHourWanted,
+      lowestKeyHour: from === undefined ? undefined : lo - HOUR_MS,
+      highestKeyHour: to === undefined ? undefined : hi + HOUR_MS,
+    },
+  };
 }

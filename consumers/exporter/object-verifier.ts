@@ -11,12 +11,19 @@
  * SHA-256 that the digests list for the object before it (when they are at
  * hand). An object after the partition's newest valid digest is pending while
  * that digest is within the grace period, a failure after it. The checks are
- * verify's (archiver/verify-checks.ts); what a verified export does not prove
- * (that no object is missing) is in docs/export.md.
+ * verify's (archiver/verify-checks.ts). Beside the objects read, an object
+ * that the digests list under a key hour the export covers and that is gone
+ * is a failure (`missing`); what a verified export does not prove is in
+ * docs/export.md.
  */
 import type { KeyObject } from 'node:crypto';
 import { CHAIN_START, META } from '../archiver/archive-object.js';
-import { classifyArchiveKey, partitionId, type ParsedArchiveKey } from '../archiver/archive-key.js';
+import {
+  classifyArchiveKey,
+  parseArchiveKey,
+  partitionId,
+  type ParsedArchiveKey,
+} from '../archiver/archive-key.js';
 import {
   decodeDigest,
   type Digest,
@@ -34,6 +41,7 @@ import {
   uncoveredState,
 } from '../archiver/verify-checks.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import type { PlanCoverage } from './export-plan.js';
 
 export type ObjectCheck =
   { status: 'verified' } | { status: 'pending' } | { status: 'failed'; detail: string };
@@ -174,6 +182,37 @@ class PartitionDigests {
     return newerProblem === undefined ? {} : { newerProblem };
   }
 
+  /**
+   * Objects that a valid digest lists under a key hour the plan covers but
+   * that the plan's listing did not find: removed from the archive. Reads the
+   * digests from the plan's lowest key hour on, and stops at the first digest
+   * that lists only objects past its highest key hour (digests follow the
+   * order of writing, which follows the order of the records).
+   */
+  async missing(coverage: PlanCoverage): Promise<{ key: string; detail: string }[]> {
+    const lo = coverage.lowestKeyHour;
+    const hi = coverage.highestKeyHour;
+    const first = lo === undefined ? 0 : this.keys.findIndex((d) => d.end > lo);
+    const found: { key: string; detail: string }[] = [];
+    for (let i = first === -1 ? this.keys.length : first; i < this.keys.length; i++) {
+      const { digest } = await this.load(i);
+      if (digest === undefined) continue; // not trusted: it vouches for nothing
+      let pastWindow = hi !== undefined && digest.objects.length > 0;
+      for (const entry of digest.objects) {
+        const listed = parseArchiveKey(entry.key);
+        if (listed === undefined) continue;
+        if (hi !== undefined && listed.hourStart <= hi) pastWindow = false;
+        if (coverage.keyHourWanted(listed.hourStart) && !coverage.listed.has(entry.key))
+          found.push({
+            key: entry.key,
+            detail: `${(this.keys[i] as DigestKey).key} lists it, but it is not in the archive`,
+          });
+      }
+      if (pastWindow) break;
+    }
+    return found;
+  }
+
   async check(
     object: ParsedArchiveKey & { key: string },
     bytes: Buffer,
@@ -254,6 +293,23 @@ export class ObjectVerifier {
     }
     keys.sort((a, b) => a.start - b.start);
     return new PartitionDigests(this.store, this.o, id, keys);
+  }
+
+  /** Objects of the partitions (`topic/partition`) that the plan covers and the digests list, but that are gone. */
+  async missing(
+    coverage: PlanCoverage,
+    partitions: Iterable<string>,
+  ): Promise<{ key: string; detail: string }[]> {
+    const found: { key: string; detail: string }[] = [];
+    for (const id of partitions) {
+      const slash = id.lastIndexOf('/');
+      const partition = Number(id.slice(slash + 1));
+      if (slash <= 0 || !Number.isSafeInteger(partition)) continue;
+      found.push(
+        ...(await (await this.partition(id.slice(0, slash), partition)).missing(coverage)),
+      );
+    }
+    return found;
   }
 
   /** Checks one object read whole (`bytes`) with its decoded header `metadata`. */

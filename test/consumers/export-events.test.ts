@@ -195,8 +195,16 @@ test('a verified export checks every object it reads: verified, and pending afte
     { from: T0 + 2 * HOUR_MS, to: T0 + 3 * HOUR_MS },
     { verifyKey: keys.publicKey, requireVerified: true },
   );
-  assert.equal(hour.verification.verified, 2);
+  // the 2 objects read and, as verification is required, the 4 its summaries skipped
+  assert.equal(hour.verification.verified, 6);
+  assert.equal(hour.counts.objectsRead, 2);
   assert.deepEqual(hour.verification.failed, []);
+  const unrequired = await run(
+    f.store,
+    { from: T0 + 2 * HOUR_MS, to: T0 + 3 * HOUR_MS },
+    { verifyKey: keys.publicKey },
+  );
+  assert.equal(unrequired.verification.verified, 2);
 });
 
 test('objects after a digest older than the grace period are failures, not pending', async (t) => {
@@ -265,6 +273,68 @@ test('one changed byte: the export records the failure, and requireVerified refu
   assert.deepEqual(
     result.verification.failed.map((x) => x.key),
     [key],
+  );
+});
+
+test('an object removed from the hours an export covers: a verified export names it, requireVerified refuses before any event', async (t) => {
+  const f = await fixture(t);
+  const removed = f.objects[2]?.[0] as string;
+  await f.store.delete(removed);
+  const filter = { from: T0 + 2 * HOUR_MS, to: T0 + 3 * HOUR_MS };
+  const lenient = await run(f.store, filter, { verifyKey: keys.publicKey });
+  assert.deepEqual(
+    lenient.verification.failed.map((x) => [
+      x.key,
+      /lists it, but it is not in the archive/.test(x.detail),
+    ]),
+    [[removed, true]],
+  );
+  // a removed object of an hour the export does not cover is none of its business
+  const other = await run(
+    f.store,
+    { from: T0 + 5 * HOUR_MS, to: T0 + 6 * HOUR_MS },
+    { verifyKey: keys.publicKey },
+  );
+  assert.deepEqual(other.verification.failed, []);
+  const result = exportEvents(f.store, {
+    prefix: 'events',
+    filter,
+    verifyKey: keys.publicKey,
+    requireVerified: true,
+  });
+  const seen: AuditEventRecord[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const r of result.records) seen.push(r);
+    })(),
+    (error: Error & { code?: string }) =>
+      error.code === AuditErrorCode.VerifyFailed && error.message.includes(removed),
+  );
+  assert.equal(seen.length, 0);
+  // every object of every hour removed: the digests still say what should be there
+  for (const key of f.objects.slice(0, 6).flat()) await f.store.delete(key);
+  const emptied = await run(f.store, filter, {
+    verifyKey: keys.publicKey,
+    expected: ['audit.events/0'],
+  });
+  assert.equal(emptied.verification.failed.length, 6);
+});
+
+test('a skipped object is still checked when verification is required: a changed summary cannot hide events', async (t) => {
+  const f = await fixture(t);
+  // hour 1's objects hold alpha; an edit that made their summary say otherwise changes their bytes
+  const key = f.objects[1]?.[0] as string;
+  const bytes = await f.store.get(key);
+  const text = bytes.toString('latin1').replace('["alpha"]', '["omega"]');
+  assert.notEqual(text, bytes.toString('latin1'), 'the summary is in the header');
+  await f.store.put(key, Buffer.from(text, 'latin1'));
+  const filter = { packageName: 'alpha' };
+  const lenient = await run(f.store, filter, { verifyKey: keys.publicKey });
+  assert.equal(lenient.counts.objectsSkipped > 0, true);
+  await assert.rejects(
+    run(f.store, filter, { verifyKey: keys.publicKey, requireVerified: true }),
+    (error: Error & { code?: string }) =>
+      error.code === AuditErrorCode.VerifyFailed && error.message.includes(key),
   );
 });
 

@@ -13,6 +13,7 @@ import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { verifyKey } from '../keys.js';
 import { expectedPartitions } from '../verification.js';
 import { existsSync } from 'node:fs';
+import { exportSubmit } from './export-submit.js';
 
 /**
  * With a verify key configured, the archive is verified first, as `verify`
@@ -78,12 +79,15 @@ is refused. Writes to stdout unless --out is given (a file is replaced atomicall
       value: 'DIR',
       doc: 'read this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
     },
+    submit: { type: 'boolean', doc: 'ask the exporter group (kafka) instead; prints the id' },
+    wait: { type: 'boolean', doc: 'with --submit: wait for the result and print it' },
     config: CONFIG_OPTION,
   },
 } as const satisfies CommandSpec;
 
 export async function exportCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORT_COMMAND.options);
+  if (o.submit === true || o.wait === true) return exportSubmit(o, logger);
   if (o.format === undefined) throw new UsageError('--format is required: json, ndjson or csv');
   if (!isExportFormat(o.format))
     throw new UsageError(`--format must be json, ndjson or csv, got "${o.format}"`);

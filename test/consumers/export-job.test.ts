@@ -179,7 +179,7 @@ test('export job: an attempt that finds result.json committed by another stops w
     completed_at: '2026-11-29T00:00:00.000Z',
   };
   const store = counting(base);
-  const put = store.put;
+  const put = store.put.bind(store);
   store.put = async (key, body) => {
     await put(key, body);
     // the other attempt commits right after this one's second part

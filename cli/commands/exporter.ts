@@ -52,7 +52,21 @@ function untilSignal(): { signal: AbortSignal; dispose: () => void } {
 
 export async function exporterCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORTER_COMMAND.options);
-  const env = effectiveEnv(o.config);
+  // a signal during the start is a clean stop too, once the member has started
+  const { signal, dispose } = untilSignal();
+  try {
+    return await runMember(o.config, signal, logger);
+  } finally {
+    dispose();
+  }
+}
+
+async function runMember(
+  config: string | undefined,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<number> {
+  const env = effectiveEnv(config);
   const settings = cliSettings(env);
   const kafkaSettings = requireKafka(settings);
   const e = EXPORTER_SETTINGS;
@@ -80,15 +94,17 @@ export async function exporterCommand(args: string[], logger: Logger): Promise<n
     logger: logger.child({ member: `${hostname()}-${process.pid}` }),
     ...EXPORTER_HOOKS,
   });
-  const { signal, dispose } = untilSignal();
   try {
     await member.start();
     await Promise.race([
       member.failed,
-      new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+      new Promise((resolve) =>
+        signal.aborted
+          ? resolve(undefined)
+          : signal.addEventListener('abort', resolve, { once: true }),
+      ),
     ]);
   } finally {
-    dispose();
     await member.stop();
   }
   // a kafkajs client that lost its broker may still hold a reconnect timer

@@ -12,9 +12,12 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exportResultKey, type ExportResult } from '../../consumers/exporter/export-request.js';
 import type { ObjectStore } from '../../consumers/object-store/object-store.js';
+import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
+import { createKafka } from '../../kafka/client.js';
+import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
 import { tempDir } from '../helpers.js';
 import { eventFiles } from './event-files.js';
-import { pipelineEnv, waitUntil } from './pipeline.js';
+import { PREFIX, pipelineEnv, waitUntil } from './pipeline.js';
 import { brokers, createTopics, kafkaClient, MAIN, runCli, testBucket } from './stack.js';
 
 const EXPORTS = 'exports';
@@ -295,4 +298,124 @@ test('a member SIGKILLed mid-export: the next member completes it with one resul
     result,
   );
   assert.equal(await exportedText(s.store, result), s.direct);
+});
+
+test('members SIGKILLed right after a result.json is written and at a random moment: each request has exactly one committed result, its result.json and its parts', async (t) => {
+  const s = await setup(t, 400);
+  const ids = Array.from(
+    { length: 6 },
+    (_, i) => `0190b6a2-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  );
+  await sendRequests(
+    s.requests,
+    ids.map((id, i) => ({
+      key: id,
+      value: request(id, i % 2 === 0 ? {} : { package: `pkg-${i}` }),
+    })),
+  );
+  const env = { ...s.env, AUDIT_EXPORT_PART_BYTES: '4096', AUDIT_LOG_LEVEL: 'info' };
+  const committedResultJsons = async (): Promise<string[]> =>
+    (await keysUnder(s.store, `${EXPORTS}/`)).filter((key) => key.endsWith('/result.json'));
+
+  // 1: killed as soon as a result.json appears: after the commit point, before (or in) its transaction
+  const first = startExporter(env);
+  t.after(() => first.child.kill('SIGKILL'));
+  await waitUntil(async () => (await committedResultJsons()).length > 0, 40_000, 'a result.json');
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const stored = (await committedResultJsons()).length;
+  const published = committedResults(s.results).length;
+  t.diagnostic(`killed with ${stored} result.json and ${published} results published`);
+
+  // 2: killed at a random moment after its first answer
+  const second = startExporter(env);
+  t.after(() => second.child.kill('SIGKILL'));
+  const answered = (): number => second.log().split('export request answered').length - 1;
+  await waitUntil(() => answered() > 0, 40_000, `a first answer\n${second.log()}`);
+  await sleep(Math.floor(Math.random() * 1000));
+  second.child.kill('SIGKILL');
+  await second.exited;
+
+  const before = committedResults(s.results).length;
+  const last = startExporter(env);
+  t.after(() => last.child.kill('SIGKILL'));
+  await waitUntil(
+    () => new Set(committedResults(s.results).map((r) => r.key)).size === ids.length,
+    40_000,
+    `every result\n${last.log()}`,
+  );
+  assert.equal(await stopMember(t, last), 0, last.log());
+  t.diagnostic(`${before} of ${ids.length} results before the last member`);
+  const results = committedResults(s.results);
+  assert.deepEqual(
+    results.map((r) => r.key).sort(),
+    [...ids].sort(),
+    'exactly one result per request for a read_committed reader',
+  );
+  const lines = s.direct.split('\n').filter((line) => line.length > 0);
+  for (const { key, result } of results) {
+    assert.equal(result.id, key);
+    assert.deepEqual(
+      JSON.parse((await s.store.get(exportResultKey(EXPORTS, key))).toString()),
+      result,
+    );
+    const i = ids.indexOf(key);
+    const expected =
+      i % 2 === 0 ? lines : lines.filter((l) => l.includes(`"package_name":"pkg-${i}"`));
+    assert.equal(await exportedText(s.store, result), expected.map((l) => `${l}\n`).join(''), key);
+  }
+});
+
+test('a zombie member, stalled past its session after writing result.json, wakes up after another member answered: fenced, one result', async (t) => {
+  const s = await setup(t, 200);
+  const id = '0190b6a2-0000-7000-8000-00000000002a';
+  await sendRequests(s.requests, [{ key: id, value: request(id, {}) }]);
+  const options = {
+    store: s.store,
+    archivePrefix: PREFIX,
+    exportsPrefix: EXPORTS,
+    requestsTopic: s.requests,
+    resultsTopic: s.results,
+    groupId: s.env['AUDIT_EXPORTER_GROUP'],
+    sessionTimeoutMs: 6000,
+  };
+  let stalled: () => void = () => undefined;
+  const isStalled = new Promise<void>((resolve) => (stalled = resolve));
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const zombie = new ExporterMember({
+    ...options,
+    kafka: createKafka(kafkaSettingsFromEnv(s.env)),
+    // stalls (a long GC pause, a frozen VM) between the commit point and the transaction
+    onExported: async () => {
+      stalled();
+      await released;
+    },
+  });
+  const other = new ExporterMember({ ...options, kafka: createKafka(kafkaSettingsFromEnv(s.env)) });
+  t.after(async () => {
+    release();
+    await zombie.stop();
+    await other.stop();
+  });
+  await zombie.start();
+  await isStalled;
+  assert.ok(await s.store.get(exportResultKey(EXPORTS, id)));
+  await other.start();
+  await waitUntil(
+    () => committedResults(s.results).length > 0,
+    45_000,
+    "the other member's result",
+  );
+  assert.equal(other.stats.reused, 1, 'the other member published the committed result.json');
+  release();
+  // the zombie's transaction is refused; give it time to try, fail, rejoin and look again
+  await sleep(8000);
+  await zombie.stop();
+  await other.stop();
+  const results = committedResults(s.results);
+  assert.equal(results.length, 1, 'exactly one result for a read_committed reader');
+  assert.equal(results[0]?.key, id);
+  assert.equal(await exportedText(s.store, results[0]?.result as ExportResult), s.direct);
+  assert.equal(zombie.stats.answered, 0, 'the zombie published nothing');
 });

@@ -416,6 +416,6 @@ test('a zombie member, stalled past its session after writing result.json, wakes
   const results = committedResults(s.results);
   assert.equal(results.length, 1, 'exactly one result for a read_committed reader');
   assert.equal(results[0]?.key, id);
-  assert.equal(await exportedText(s.store, results[0]?.result as ExportResult), s.direct);
+  assert.equal(await exportedText(s.store, results[0]?.result), s.direct);
   assert.equal(zombie.stats.answered, 0, 'the zombie published nothing');
 });

@@ -62,8 +62,9 @@ function filtersOf(o: ExportOptionValues): Record<string, string | string[]> {
 /** The request `export --submit` sends, from the command's options. */
 export function exportRequestOf(o: ExportOptionValues, now = new Date()): ExportRequest {
   const format = o['format'];
-  if (typeof format !== 'string' || !isExportFormat(format))
-    throw new UsageError('--format is required: json, ndjson or csv');
+  if (typeof format !== 'string') throw new UsageError('--format is required: json, ndjson or csv');
+  if (!isExportFormat(format))
+    throw new UsageError(`--format must be json, ndjson or csv, got "${format}"`);
   return {
     id: uuidv7(),
     format,
@@ -90,7 +91,8 @@ async function publishRequest(
 ): Promise<void> {
   const kafka = createKafka(kafkaFor(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
   const topic = settings.topics.exportRequestsTopic;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // a request sent twice (a retry) has one id: the exporter answers the second from result.json
+  const producer = kafka.producer();
   const context = { operation: 'send an export request to', topic, brokers: kafkaBrokers(kafka) };
   try {
     await kafkaCall(context, async () => {

@@ -300,7 +300,7 @@ test('a member SIGKILLed mid-export: the next member completes it with one resul
   assert.equal(await exportedText(s.store, result), s.direct);
 });
 
-test('members SIGKILLed right after a result.json is written and at a random moment: each request has exactly one committed result, its result.json and its parts', async (t) => {
+test('members SIGKILLed as soon as a result.json appears and at a random moment: each request has exactly one committed result, its result.json and its parts', async (t) => {
   const s = await setup(t, 400);
   const ids = Array.from(
     { length: 6 },
@@ -317,7 +317,7 @@ test('members SIGKILLed right after a result.json is written and at a random mom
   const committedResultJsons = async (): Promise<string[]> =>
     (await keysUnder(s.store, `${EXPORTS}/`)).filter((key) => key.endsWith('/result.json'));
 
-  // 1: killed as soon as a result.json appears: after the commit point, before (or in) its transaction
+  // 1: killed as soon as a result.json appears: after the commit point, in or after its transaction
   const first = startExporter(env);
   t.after(() => first.child.kill('SIGKILL'));
   await waitUntil(async () => (await committedResultJsons()).length > 0, 40_000, 'a result.json');

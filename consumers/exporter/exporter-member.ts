@@ -9,16 +9,9 @@
  * the offset of a request is committed by the producer's transaction
  * (`sendOffsets`), not by the consumer, and requests are JSON, not Avro events.
  *
- * Fencing. kafkajs commits offsets in a transaction without the group's
- * generation (no KIP-447), so a member that lost a partition could still
- * commit an offset for it. Hence one transactional id per requests partition,
- * `<transactionalIdPrefix>-<partition>`, the same on every member: the member
- * that takes a partition over (after a rebalance, a restart or a kill) first
- * initialises that producer, which fences the earlier one and aborts its open
- * transaction, then reads the committed offset again and skips the requests
- * below it (answered by a transaction that committed just before the fence).
+ * Fencing: one transactional id per requests partition (result-publisher.ts).
  */
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KeyObject } from 'node:crypto';
 import { AuditError, AuditErrorCode, isConfigurationFault } from '../../common/errors.js';
@@ -30,6 +23,7 @@ import { kafkaError } from '../../kafka/errors.js';
 import { TOPIC_DEFAULTS } from '../../kafka/topics.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { membershipLostType } from '../runtime/membership.js';
+import { ResultPublisher } from './result-publisher.js';
 import {
   checkExportsPrefix,
   commitFailure,
@@ -118,9 +112,7 @@ export class ExporterMember {
   private readonly consumer: Consumer;
   private readonly logger: Logger;
   private readonly job: ExportJobOptions;
-  private readonly producers = new Map<number, Promise<Producer>>();
-  /** Per partition: the committed offset read right after this member fenced the earlier producer. */
-  private readonly floor = new Map<number, bigint>();
+  private readonly publisher: ResultPublisher;
   private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
@@ -156,6 +148,14 @@ export class ExporterMember {
     );
     positiveIntegerOption('partBytes', options.partBytes, EXPORT_JOB_DEFAULTS.partBytes);
     this.failed = new Promise((resolve) => (this.fail = resolve));
+    this.publisher = new ResultPublisher({
+      kafka: options.kafka,
+      requestsTopic: this.requestsTopic,
+      resultsTopic: this.resultsTopic,
+      groupId: this.groupId,
+      transactionalIdPrefix: this.transactionalIdPrefix,
+      logger: this.logger,
+    });
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout,
@@ -190,11 +190,7 @@ export class ExporterMember {
       await this.consumer
         .disconnect()
         .catch((error: unknown) => this.logQuietly(error, 'consumer'));
-      for (const producer of this.producers.values())
-        await producer
-          .then((p) => p.disconnect())
-          .catch((error: unknown) => this.logQuietly(error, 'producer'));
-      this.producers.clear();
+      await this.publisher.close();
     })();
     return this.stopped;
   }
@@ -249,8 +245,7 @@ export class ExporterMember {
   private async handle(payload: EachMessagePayload): Promise<void> {
     const { partition, message } = payload;
     const offset = BigInt(message.offset);
-    await this.producerFor(partition);
-    const floor = this.floor.get(partition);
+    const floor = await this.publisher.floor(partition);
     if (floor !== undefined && offset < floor) return; // answered before this member fenced the earlier one
     const render = new AbortController();
     const signal = AbortSignal.any([this.stopping.signal, render.signal]);
@@ -267,7 +262,11 @@ export class ExporterMember {
     const answer = await this.answerWithRetries(message.value, signal, keepAlive, partition);
     if (answer.kind === 'answered' && answer.request !== undefined)
       await this.options.onExported?.(answer.request, answer.result);
-    await this.publish(partition, offset, answer.kind === 'answered' ? answer.result : undefined);
+    await this.publisher.publish(
+      partition,
+      offset,
+      answer.kind === 'answered' ? answer.result : undefined,
+    );
     this.count(answer);
   }
 
@@ -355,83 +354,5 @@ export class ExporterMember {
       'export request answered',
     );
     return { kind: 'answered', request, result: outcome.result, reused: outcome.reused };
-  }
-
-  /** The result (if any) and the request's offset, in one transaction. */
-  private async publish(
-    partition: number,
-    offset: bigint,
-    result: ExportResult | undefined,
-  ): Promise<void> {
-    const producer = await this.producerFor(partition);
-    try {
-      const transaction = await producer.transaction();
-      try {
-        if (result !== undefined)
-          await transaction.send({
-            topic: this.resultsTopic,
-            messages: [{ key: result.id, value: JSON.stringify(result) }],
-          });
-        await transaction.sendOffsets({
-          consumerGroupId: this.groupId,
-          topics: [
-            {
-              topic: this.requestsTopic,
-              partitions: [{ partition, offset: String(offset + 1n) }],
-            },
-          ],
-        });
-        await transaction.commit();
-      } catch (error) {
-        await transaction.abort().catch(() => undefined); // a fenced producer cannot abort; its epoch is over
-        throw error;
-      }
-    } catch (error) {
-      // a fenced or broken producer is made again (and fences in turn) at the next attempt
-      this.producers.delete(partition);
-      this.floor.delete(partition);
-      void producer.disconnect().catch((e: unknown) => this.logQuietly(e, 'producer'));
-      throw this.coded(error, 'publish an export result to', this.resultsTopic);
-    }
-  }
-
-  /** The transactional producer of `partition`; made on first use, fencing the earlier one. */
-  private producerFor(partition: number): Promise<Producer> {
-    let producer = this.producers.get(partition);
-    if (producer === undefined) {
-      producer = this.fence(partition);
-      this.producers.set(partition, producer);
-      void producer.catch(() => this.producers.delete(partition));
-    }
-    return producer;
-  }
-
-  private async fence(partition: number): Promise<Producer> {
-    const producer = this.options.kafka.producer({
-      transactionalId: `${this.transactionalIdPrefix}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    return this.kafkaCall('fence the earlier producer of', this.requestsTopic, async () => {
-      await producer.connect();
-      // initialising the transactional id fences the earlier producer and ends its open transaction
-      const empty = await producer.transaction();
-      await empty.abort();
-      const admin = this.options.kafka.admin();
-      await admin.connect();
-      try {
-        const [offsets] = await admin.fetchOffsets({
-          groupId: this.groupId,
-          topics: [this.requestsTopic],
-        });
-        const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-        if (committed !== undefined && /^\d+$/.test(committed))
-          this.floor.set(partition, BigInt(committed));
-      } finally {
-        await admin.disconnect();
-      }
-      this.logger.debug({ partition, floor: String(this.floor.get(partition)) }, 'producer ready');
-      return producer;
-    });
   }
 }

@@ -20,6 +20,7 @@ import { recordedExport } from '../access.js';
 import { verifyKey } from '../keys.js';
 import { ProgressBar } from '../progress.js';
 import { expectedPartitions } from '../verification.js';
+import { exportSubmit } from './export-submit.js';
 
 export const EXPORT_COMMAND = {
   name: 'export',
@@ -58,6 +59,8 @@ atomically, so a refused export writes nothing). One summary line goes to stderr
       value: 'DIR',
       doc: 'read this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
     },
+    submit: { type: 'boolean', doc: 'ask the exporter group (kafka) instead; prints the id' },
+    wait: { type: 'boolean', doc: 'with --submit: wait for the result and print it' },
     config: CONFIG_OPTION,
   },
 } as const satisfies CommandSpec;
@@ -97,6 +100,7 @@ export function summaryLine(run: Pick<ExportRun, 'counts' | 'verification'>): st
 
 export async function exportCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORT_COMMAND.options);
+  if (o.submit === true || o.wait === true) return exportSubmit(o, logger);
   if (o.format === undefined) throw new UsageError('--format is required: json, ndjson or csv');
   if (!isExportFormat(o.format))
     throw new UsageError(`--format must be json, ndjson or csv, got "${o.format}"`);

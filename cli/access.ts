@@ -8,9 +8,14 @@
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode, isAuditError } from '../common/errors.js';
-import { accessRecord, type AccessInfo } from '../consumers/exporter/access-record.js';
+import {
+  accessRecord,
+  accessRecordIdFor,
+  type AccessInfo,
+} from '../consumers/exporter/access-record.js';
+import type { ExportRequest, ExportResult } from '../consumers/exporter/export-request.js';
 import type { ExportCounts, VerificationSummary } from '../consumers/exporter/export-events.js';
-import type { EventFilter } from '../consumers/exporter/filter.js';
+import { parseFilter, type EventFilter } from '../consumers/exporter/filter.js';
 import { AuditEvent } from '../producer/audit-event.js';
 import type { AuditTrail } from '../producer/audit-trail.js';
 import type { ExportFormat } from '../schemas/render.js';
@@ -93,18 +98,36 @@ export async function recordedExport(
   return (await record(undefined)) ? 0 : 1;
 }
 
+/**
+ * Records `info` through a trail opened for it and closed after, so that a
+ * long-running process (the exporter member, the HTTP service) does not hold
+ * the spool between exports. Rejects when the record cannot be made durable.
+ */
+export async function recordAccessOnce(
+  settings: CliSettings,
+  logger: Logger,
+  info: AccessInfo,
+): Promise<AuditEvent> {
+  const trail = await openTrail(settings, logger);
+  try {
+    const event = await recordAccess(trail, info);
+    await trail.close({ timeoutMs: ACCESS_RECORD_TIMEOUT_MS });
+    logger.debug({ id: event.id }, 'access recorded');
+    return event;
+  } catch (error) {
+    await trail.close({ timeoutMs: 1 }).catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Records through a trail of its own; reports a failure on stderr and returns false. */
 async function recordCliAccess(
   settings: CliSettings,
   logger: Logger,
   info: AccessInfo,
 ): Promise<boolean> {
-  let trail: AuditTrail | undefined;
   try {
-    trail = await openTrail(settings, logger);
-    const event = await recordAccess(trail, info);
-    await trail.close({ timeoutMs: ACCESS_RECORD_TIMEOUT_MS });
-    logger.debug({ id: event.id }, 'access recorded');
+    await recordAccessOnce(settings, logger, info);
     return true;
   } catch (caught) {
     const failure = isAuditError(caught)
@@ -117,7 +140,34 @@ async function recordCliAccess(
     process.stderr.write(
       `audit-trail: ${failure.code}: the access to the audit data could not be recorded in ${where}: ${failure.message}\n`,
     );
-    await trail?.close({ timeoutMs: 1 }).catch(() => undefined);
     return false;
   }
+}
+
+/** The access record of an answered export request (channel `request`), with an id fixed by the request's. */
+export function requestAccessInfo(request: ExportRequest, result: ExportResult): AccessInfo {
+  let filter: EventFilter = {};
+  try {
+    filter = parseFilter(request.filters);
+  } catch (error) {
+    // a request refused for its filters read nothing; its result's error says why
+    if (!isAuditError(error)) throw error;
+  }
+  return {
+    id: accessRecordIdFor(request.id),
+    who: request.requested_by,
+    from: request.requested_from,
+    channel: 'request',
+    format: request.format,
+    filter,
+    requestId: request.id,
+    counts: result.counts ?? undefined,
+    verification: result.verification ?? undefined,
+    error:
+      result.error === null
+        ? undefined
+        : new AuditError(result.error.code as AuditErrorCode, result.error.message),
+    startedAt: new Date(request.submitted_at),
+    endedAt: new Date(result.completed_at),
+  };
 }

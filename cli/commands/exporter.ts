@@ -7,11 +7,9 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
 import { RETRY_POLICIES } from '../../common/retry.js';
-import {
-  ExporterMember,
-  type ExporterMemberOptions,
-} from '../../consumers/exporter/exporter-member.js';
+import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
+import { recordAccessOnce, requestAccessInfo } from '../access.js';
 import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 import { verifyKey } from '../keys.js';
@@ -29,12 +27,6 @@ reader sees each result once. With AUDIT_VERIFY_KEY_FILE set, an export of objec
 verify fails. Runs until SIGTERM or SIGINT; see docs/exporter.md.`,
   options: { config: CONFIG_OPTION },
 } as const satisfies CommandSpec;
-
-/**
- * Hooks the command line wires into the member; the access records of exports
- * (who read the audit data) are written by `onExported`.
- */
-export const EXPORTER_HOOKS: Pick<ExporterMemberOptions, 'onExported'> = {};
 
 function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const stop = new AbortController();
@@ -92,7 +84,10 @@ async function runMember(
     transactionalIdPrefix: readSetting(env, e.transactionalIdPrefix),
     sessionTimeoutMs: readSetting(env, e.sessionTimeoutMs),
     logger: logger.child({ member: `${hostname()}-${process.pid}` }),
-    ...EXPORTER_HOOKS,
+    // who read the audit data: recorded before the result is published, again (same id) after a restart
+    onExported: async (request, result) => {
+      await recordAccessOnce(settings, logger, requestAccessInfo(request, result));
+    },
   });
   try {
     await member.start();

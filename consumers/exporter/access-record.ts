@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { AuditErrorCode, isAuditError } from '../../common/errors.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { AuditEventType } from '../../schemas/event-type.js';
@@ -87,6 +87,15 @@ export interface AccessInfo {
   endedAt?: Date | undefined;
   /** @defaultValue a new UUID v7 */
   id?: string | undefined;
+}
+
+/**
+ * The id of the access record of export request `requestId`: the same for every
+ * attempt, so that a member that records it again after a restart adds no
+ * second record (the archiver drops a repeated id).
+ */
+export function accessRecordIdFor(requestId: string): string {
+  return uuidv5(`audit-trail:access:${requestId}`, uuidv5.URL);
 }
 
 /** Request ids are UUIDs; a longer one is cut here. */

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recordAccess } from '../../cli/access.js';
+import { recordAccess, requestAccessInfo } from '../../cli/access.js';
 import { AuditErrorCode } from '../../common/errors.js';
-import type { AccessInfo } from '../../consumers/exporter/access-record.js';
+import {
+  accessRecord,
+  accessRecordIdFor,
+  type AccessInfo,
+} from '../../consumers/exporter/access-record.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { decodeSingleObject } from '../../schemas/single-object.js';
@@ -51,4 +55,42 @@ test('recordAccess rejects with a coded error when the trail cannot take the rec
   const trail = new AuditTrail();
   await trail.close();
   await assert.rejects(recordAccess(trail, INFO), { code: AuditErrorCode.Closed });
+});
+
+test('the access record of an export request: the id follows the request, a refused filter is recorded with its error', () => {
+  const request = {
+    id: '0190b6a2-7c3e-7d4a-9b1e-2f3a4b5c6d7e',
+    format: 'csv' as const,
+    filters: { type: ['Nope'] },
+    requested_by: 'auditor',
+    requested_from: '198.51.100.4',
+    submitted_at: '2026-11-29T04:00:00.000Z',
+  };
+  const failed = {
+    id: request.id,
+    status: 'failed' as const,
+    format: 'csv' as const,
+    parts: [],
+    events: 0,
+    counts: null,
+    verification: null,
+    error: { code: 'INVALID_OPTION', message: 'type: must be one of ...', field: 'type' },
+    requested_by: 'auditor',
+    completed_at: '2026-11-29T04:00:01.000Z',
+  };
+  const info = requestAccessInfo(request, failed);
+  const record = accessRecord(info);
+  assert.equal(record.id, accessRecordIdFor(request.id));
+  assert.equal(
+    accessRecord(requestAccessInfo(request, failed)).id,
+    record.id,
+    'the same every time',
+  );
+  assert.notEqual(accessRecordIdFor('0190b6a2-7c3e-7d4a-9b1e-2f3a4b5c6d7f'), record.id);
+  assert.equal(record.user, 'auditor');
+  assert.equal(record.ip_address, '198.51.100.4');
+  assert.equal(record.success, false);
+  assert.equal(record.details['audit_access.error_code'], 'INVALID_OPTION');
+  assert.equal(record.details['audit_access.channel'], 'request');
+  assert.deepEqual(JSON.parse(record.details['audit_access.filters'] ?? ''), {});
 });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { accessRecordIdFor } from '../../consumers/exporter/access-record.js';
 import { exportResultKey, type ExportResult } from '../../consumers/exporter/export-request.js';
 import type { ObjectStore } from '../../consumers/object-store/object-store.js';
 import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
@@ -18,7 +19,15 @@ import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
 import { tempDir } from '../helpers.js';
 import { eventFiles } from './event-files.js';
 import { PREFIX, pipelineEnv, waitUntil } from './pipeline.js';
-import { brokers, createTopics, kafkaClient, MAIN, runCli, testBucket } from './stack.js';
+import {
+  brokers,
+  consumeEvents,
+  createTopics,
+  kafkaClient,
+  MAIN,
+  runCli,
+  testBucket,
+} from './stack.js';
 
 const EXPORTS = 'exports';
 
@@ -216,6 +225,16 @@ test('export --submit --wait: one member renders the request into parts and resu
   await waitUntil(() => committedResults(s.results).length > 0, 20_000, 'the result on the topic');
   assert.equal(await stopMember(t, member), 0, member.log());
   assert.deepEqual(committedResults(s.results), [{ key: id, result: printed }]);
+  // who read the audit data: the member recorded it on the events topic, with the request's id
+  const events = await consumeEvents(s.env['AUDIT_TOPIC'] as string, 1502, 20_000);
+  const accesses = events.filter((e) => e.event.details['audit_access.request_id'] === id);
+  assert.equal(accesses.length, 1);
+  const access = accesses[0]?.event;
+  assert.equal(access?.id, accessRecordIdFor(id as string));
+  assert.equal(access?.event_type, 'IntegrityCheck');
+  assert.equal(access?.details['audit_access.channel'], 'request');
+  assert.equal(access?.details['audit_access.events'], '1500');
+  assert.equal(access?.success, true);
 });
 
 test('a request with a bad filter gets a failed result naming the parameter; unreadable requests are answered or skipped; the member goes on serving', async (t) => {

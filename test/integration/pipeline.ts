@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfigFile } from '../../cli/config.js';
 import { META } from '../../consumers/archiver/archive-object.js';
@@ -43,8 +46,23 @@ export function pipelineEnv(
     AUDIT_SIGNING_KEY_FILE: stackEnv['AUDIT_SIGNING_KEY_FILE'],
     AUDIT_VERIFY_KEY_FILE: stackEnv['AUDIT_VERIFY_KEY_FILE'],
     AUDIT_LOG_LEVEL: 'error',
+    // a spool of its own: records left in a shared one (access records of exports) would be
+    // shipped into the next test's topic
+    AUDIT_SPOOL_DIR: testSpoolDir(),
     ...extra,
   };
+}
+
+const spoolDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of spoolDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh spool folder, removed when the test process exits. */
+function testSpoolDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-trail-it-spool-'));
+  spoolDirs.push(dir);
+  return join(dir, 'spool');
 }
 
 export interface ArchiverProcess {

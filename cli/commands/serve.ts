@@ -11,7 +11,7 @@ import { readSetting, type Env } from '../../common/settings.js';
 import { HTTP_SETTINGS, port as portParser } from '../../consumers/exporter/http/http-settings.js';
 import { KafkaExportSubmitter } from '../../consumers/exporter/http/kafka-submitter.js';
 import { HttpService, isLoopback, type TlsFiles } from '../../consumers/exporter/http/service.js';
-import { readTokensFile, TokensFile } from '../../consumers/exporter/http/tokens.js';
+import { readPrivateFile, TokensFile } from '../../consumers/exporter/http/tokens.js';
 import { createKafka } from '../../kafka/client.js';
 import { CONFIG_OPTION, parseOptions, UsageError, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
@@ -78,17 +78,7 @@ async function tlsFiles(env: Env): Promise<TlsFiles | undefined> {
   }
   // the private key is held to the tokens file's rule: its owner's only
   const key = await readPrivateFile(HTTP_SETTINGS.tlsKey.name, keyPath);
-  return { cert, key: Buffer.from(key, 'utf8') };
-}
-
-async function readPrivateFile(setting: string, path: string): Promise<string> {
-  try {
-    const read = await readTokensFile(path);
-    return read?.text ?? '';
-  } catch (error) {
-    const message = (error as Error).message.replace(/^AUDIT_HTTP_TOKENS_FILE: /, '');
-    throw new ConfigError(setting, message);
-  }
+  return { cert, key: Buffer.from(key?.text ?? '', 'utf8') };
 }
 
 function portOf(option: string | undefined, env: Env): number {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -140,3 +141,61 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.match(served.stderr(), /serving plain HTTP on an address other machines can reach/);
   });
 }
+
+test('with a certificate and a key, serve speaks HTTPS only; a key others may read is refused', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'tokens');
+  const token = cli(['tokens', 'add', 'tls', '--file', file], {}).stdout.trim();
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  await chmod(key, 0o644);
+  const env = {
+    AUDIT_HTTP_TOKENS_FILE: file,
+    AUDIT_HTTP_TLS_CERT: cert,
+    AUDIT_HTTP_TLS_KEY: key,
+    AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+  };
+  const refused = cli(['serve', '--port', '0'], env);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /AUDIT_HTTP_TLS_KEY: .* is mode 644/);
+  const half = cli(['serve', '--port', '0'], { ...env, AUDIT_HTTP_TLS_CERT: undefined });
+  assert.match(half.stderr, /AUDIT_HTTP_TLS_KEY: and AUDIT_HTTP_TLS_CERT must be given together/);
+  await chmod(key, 0o600);
+  const served = await serve(['--host', '127.0.0.1'], env);
+  assert.match(served.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+  const ca = await readFile(cert);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest(
+      `${served.url}v1/exports/01938f6e-8a4b-7c3d-9e2f-0123456789ab`,
+      { ca, headers: bearer(token), agent: false },
+      (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 200);
+  await assert.rejects(call(`${served.url.replace('https', 'http')}healthz`));
+  served.kill('SIGTERM');
+  assert.deepEqual(await served.exited, [0, null]);
+  assert.ok(!/plain HTTP/.test(served.stderr()));
+});

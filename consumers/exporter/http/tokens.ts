@@ -36,9 +36,12 @@ export const hashToken = (token: string): Buffer =>
 /** A new token: 32 random bytes, base64url (43 characters). */
 export const generateToken = (): string => randomBytes(32).toString('base64url');
 
-function fault(path: string, message: string): ConfigError {
-  return new ConfigError(TOKENS_FILE_SETTING, `${path}: ${message}`);
+function faultOf(path: string, message: string, setting: string): ConfigError {
+  return new ConfigError(setting, `${path}: ${message}`);
 }
+
+const fault = (path: string, message: string): ConfigError =>
+  faultOf(path, message, TOKENS_FILE_SETTING);
 
 export function checkTokenName(name: string): void {
   if (!TOKEN_NAME.test(name))
@@ -82,14 +85,17 @@ interface FileStamp {
 }
 
 /**
- * Reads the tokens file through one open descriptor (what is checked is what
- * is read): a regular file, not readable or writable by group or others.
- * Resolves undefined when `missingOk` and there is no file.
+ * Reads a file of secrets (the tokens file, a TLS key) through one open
+ * descriptor (what is checked is what is read): a regular file, not a
+ * symbolic link, not readable or writable by group or others. Errors name
+ * `setting`. Resolves undefined when `missingOk` and there is no file.
  */
-export async function readTokensFile(
+export async function readPrivateFile(
+  setting: string,
   path: string,
   missingOk = false,
 ): Promise<{ text: string; stamp: FileStamp } | undefined> {
+  const fault = (p: string, message: string): ConfigError => faultOf(p, message, setting);
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -116,6 +122,12 @@ export async function readTokensFile(
     await handle.close();
   }
 }
+
+export const readTokensFile = (
+  path: string,
+  missingOk = false,
+): Promise<{ text: string; stamp: FileStamp } | undefined> =>
+  readPrivateFile(TOKENS_FILE_SETTING, path, missingOk);
 
 /** The tokens a service accepts: who presents which hash. */
 export class TokenSet {

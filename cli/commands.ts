@@ -3,6 +3,7 @@ import { ARCHIVE_COMMAND, archiveCommand } from './commands/archive.js';
 import { DEMO_COMMAND, demoCommand } from './commands/demo.js';
 import { EMIT_COMMAND, emitCommand } from './commands/emit.js';
 import { EXPORT_COMMAND, exportCommand } from './commands/export.js';
+import { EXPORTER_COMMAND, exporterCommand } from './commands/exporter.js';
 import { PRODUCE_COMMAND, produceCommand } from './commands/produce.js';
 import { TOPICS_COMMAND, topicsCommand } from './commands/topics.js';
 import { KEYS_COMMAND, keysCommand } from './commands/keys.js';
@@ -16,6 +17,7 @@ export const COMMANDS = {
   produce: { spec: PRODUCE_COMMAND, run: produceCommand },
   archive: { spec: ARCHIVE_COMMAND, run: archiveCommand },
   export: { spec: EXPORT_COMMAND, run: exportCommand },
+  exporter: { spec: EXPORTER_COMMAND, run: exporterCommand },
   topics: { spec: TOPICS_COMMAND, run: topicsCommand },
   keys: { spec: KEYS_COMMAND, run: keysCommand },
   verify: { spec: VERIFY_COMMAND, run: verifyCommand },

@@ -11,8 +11,10 @@ import { kafkaSettingsFromEnv, KAFKA_SETTINGS, type KafkaSettings } from '../kaf
 import { topicSettingsFromEnv, type TopicSettings } from '../kafka/topics.js';
 import type { S3StoreOptions } from '../consumers/object-store/s3-store.js';
 import type { BatchPolicy } from '../consumers/archiver/batch-policy.js';
+import { checkExportsPrefix } from '../consumers/exporter/export-job.js';
 import {
   ARCHIVE_SETTINGS,
+  EXPORTER_SETTINGS,
   isAllowedSetting,
   PIPELINE_SETTINGS,
   S3_SETTINGS,
@@ -78,6 +80,8 @@ export interface CliSettings {
   archiverStopTimeoutMs: number;
   encryptionKeyFile: string | undefined;
   prefix: string;
+  /** Key prefix of exports; never overlapping `prefix`. */
+  exportsPrefix: string;
   source: string | undefined;
   topics: TopicSettings;
   /** Present when KAFKA_BROKERS is set (always for the kafka transport). */
@@ -90,6 +94,9 @@ export function cliSettings(env: Env): CliSettings {
   const transport = readSetting(env, p.transport);
   const archiveStore = readSetting(env, a.archiveStore);
   const digestIntervalMs = readSetting(env, a.digestIntervalMs);
+  const prefix = readSetting(env, a.prefix);
+  const exportsPrefix = readSetting(env, EXPORTER_SETTINGS.exportsPrefix);
+  checkExportsPrefix(prefix, exportsPrefix, EXPORTER_SETTINGS.exportsPrefix.name);
   return {
     transport,
     spoolDir: readSetting(env, p.spoolDir),
@@ -108,7 +115,8 @@ export function cliSettings(env: Env): CliSettings {
     archiverSessionTimeoutMs: readSetting(env, a.archiverSessionTimeoutMs),
     archiverStopTimeoutMs: readSetting(env, a.archiverStopTimeoutMs),
     encryptionKeyFile: readSetting(env, a.encryptionKeyFile),
-    prefix: readSetting(env, a.prefix),
+    prefix,
+    exportsPrefix,
     source: readSetting(env, p.source),
     topics: topicSettingsFromEnv(env),
     kafka:

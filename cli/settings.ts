@@ -21,6 +21,8 @@ import { ARCHIVER_DEFAULTS as ARCHIVER } from '../consumers/archiver/archiver.js
 import { KAFKA_ARCHIVER_DEFAULTS } from '../consumers/archiver/kafka-archiver.js';
 import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js';
 import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
+import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
+import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
 import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
 import { TOPIC_SETTINGS } from '../kafka/topics.js';
@@ -173,6 +175,47 @@ export const ARCHIVE_SETTINGS = {
   }),
 } as const;
 
+export const EXPORTER_SETTINGS = {
+  exportsPrefix: setting({
+    name: 'AUDIT_EXPORTS_PREFIX',
+    parser: keyPrefix,
+    default: EXPORT_JOB_DEFAULTS.exportsPrefix,
+    doc: 'key prefix of exports in the archive store; neither it nor `AUDIT_ARCHIVE_PREFIX` may be a prefix of the other',
+  }),
+  partBytes: setting({
+    name: 'AUDIT_EXPORT_PART_BYTES',
+    parser: positiveInteger,
+    default: EXPORT_JOB_DEFAULTS.partBytes,
+    defaultDoc: '8388608 (8 MiB)',
+    doc: 'largest part object of an export rendered by `exporter`',
+  }),
+  groupId: setting({
+    name: 'AUDIT_EXPORTER_GROUP',
+    parser: text,
+    default: EXPORTER_MEMBER_DEFAULTS.groupId,
+    doc: 'consumer group of `exporter`',
+  }),
+  transactionalIdPrefix: setting({
+    name: 'AUDIT_EXPORTER_TRANSACTIONAL_ID',
+    parser: text,
+    defaultDoc: '`audit-exporter.<AUDIT_EXPORT_REQUESTS_TOPIC>`',
+    doc: 'prefix of the transactional ids of `exporter` (`-<partition>` is added); the same on every member',
+  }),
+  sessionTimeoutMs: setting({
+    name: 'AUDIT_EXPORTER_SESSION_TIMEOUT_MS',
+    parser: milliseconds(6000),
+    default: EXPORTER_MEMBER_DEFAULTS.sessionTimeoutMs,
+    doc: 'consumer session timeout of `exporter`',
+  }),
+  waitTimeoutMs: setting({
+    name: 'AUDIT_EXPORT_WAIT_TIMEOUT_MS',
+    parser: milliseconds(1000),
+    default: 600_000,
+    defaultDoc: '600000 (10 minutes)',
+    doc: 'how long `export --submit --wait` waits for the result',
+  }),
+} as const;
+
 export const S3_SETTINGS = {
   bucket: setting({
     name: 'S3_BUCKET',
@@ -232,6 +275,7 @@ export interface SettingSection {
 export const SETTING_SECTIONS: readonly SettingSection[] = [
   { title: 'Pipeline', rows: Object.values(PIPELINE_SETTINGS) },
   { title: 'Archive', rows: Object.values(ARCHIVE_SETTINGS) },
+  { title: 'Exporter', rows: Object.values(EXPORTER_SETTINGS) },
   { title: 'Topics', rows: Object.values(TOPIC_SETTINGS) },
   { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
   { title: 'S3', rows: Object.values(S3_SETTINGS) },

@@ -24,6 +24,10 @@ export interface TopicSettings {
   dlqTopic: string;
   /** @defaultValue 'audit.alerts' */
   alertsTopic: string;
+  /** Export requests, read by the exporter group. @defaultValue 'audit.export.requests' */
+  exportRequestsTopic: string;
+  /** Export results, written in transactions by the exporter group. @defaultValue 'audit.export.results' */
+  exportResultsTopic: string;
   /** Partitions of new topics. @defaultValue 6 */
   partitions: number;
   /** Replicas of new topics. @defaultValue min(3, brokers in the cluster) */
@@ -38,6 +42,8 @@ export const TOPIC_DEFAULTS = {
   eventsTopic: 'audit.events',
   dlqTopic: 'audit.events.dlq',
   alertsTopic: 'audit.alerts',
+  exportRequestsTopic: 'audit.export.requests',
+  exportResultsTopic: 'audit.export.results',
   partitions: 6,
   retentionMs: 30 * 24 * 3600 * 1000,
 } as const satisfies Partial<TopicSettings>;
@@ -74,6 +80,18 @@ export const TOPIC_SETTINGS = {
     default: TOPIC_DEFAULTS.alertsTopic,
     doc: 'alerts topic',
   }),
+  exportRequestsTopic: setting({
+    name: 'AUDIT_EXPORT_REQUESTS_TOPIC',
+    parser: topicName,
+    default: TOPIC_DEFAULTS.exportRequestsTopic,
+    doc: 'export requests, read by the exporter group',
+  }),
+  exportResultsTopic: setting({
+    name: 'AUDIT_EXPORT_RESULTS_TOPIC',
+    parser: topicName,
+    default: TOPIC_DEFAULTS.exportResultsTopic,
+    doc: 'export results, written by the exporter group in transactions (read them read_committed)',
+  }),
   partitions: setting({
     name: 'AUDIT_TOPIC_PARTITIONS',
     parser: positiveInteger,
@@ -108,6 +126,8 @@ export function topicSettingsFromEnv(env: Env = process.env): TopicSettings {
     eventsTopic,
     dlqTopic: readSetting(env, s.dlqTopic) ?? `${eventsTopic}.dlq`,
     alertsTopic: readSetting(env, s.alertsTopic),
+    exportRequestsTopic: readSetting(env, s.exportRequestsTopic),
+    exportResultsTopic: readSetting(env, s.exportResultsTopic),
     partitions: readSetting(env, s.partitions),
     replicationFactor: readSetting(env, s.replicationFactor),
     minInsyncReplicas: readSetting(env, s.minInsyncReplicas),
@@ -145,7 +165,13 @@ export function desiredTopics(settings: TopicSettings, brokerCount: number): Top
     'unclean.leader.election.enable': 'false',
     'message.timestamp.type': 'CreateTime',
   };
-  return [settings.eventsTopic, settings.dlqTopic, settings.alertsTopic].map((name) => ({
+  return [
+    settings.eventsTopic,
+    settings.dlqTopic,
+    settings.alertsTopic,
+    settings.exportRequestsTopic,
+    settings.exportResultsTopic,
+  ].map((name) => ({
     name,
     partitions: settings.partitions,
     replicationFactor,

@@ -66,6 +66,7 @@ async function archiverFor(
     ...common,
     kafka,
     topic,
+    dlqTopic: settings.topics.dlqTopic,
     groupId: ARCHIVER_GROUP,
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
   });

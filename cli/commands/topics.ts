@@ -12,9 +12,9 @@ export const TOPICS_COMMAND = {
   name: 'topics',
   action: 'ensure',
   summary: 'create the Kafka topics (topics ensure) and report drift',
-  description: `Creates the events, dead-letter and alerts topics that are missing, with settings
-fit for an audit log (AUDIT_TOPIC_PARTITIONS, AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC,
-AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
+  description: `Creates the events, dead-letter, alerts, export requests and export results topics
+that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
+AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC, AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
 and the exit code is then 3.`,
   options: { config: CONFIG_OPTION },
 } as const satisfies CommandSpec;

@@ -19,6 +19,9 @@ export interface ArchiveKeyParts {
 const pad20 = (n: number): string => String(n).padStart(20, '0');
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
+export const HOUR_MS = 3_600_000;
+export const hourOf = (time: number): number => Math.floor(time / HOUR_MS) * HOUR_MS;
+
 export function archiveKeyFor(parts: ArchiveKeyParts): string {
   const t = new Date(parts.firstRecordTime);
   const dt = `${t.getUTCFullYear()}-${pad2(t.getUTCMonth() + 1)}-${pad2(t.getUTCDate())}`;
@@ -66,6 +69,8 @@ export type ArchiveKeyKind =
   | { kind: 'object'; object: ParsedArchiveKey }
   | { kind: 'digest'; topic: string; partition: number }
   | { kind: 'claim'; topic: string; partition: number }
+  /** A late pointer (object-summary.ts): the event hour and the object it names. */
+  | { kind: 'late'; eventHour: number; objectKey: string }
   | { kind: 'foreign' };
 
 const DIGEST_PART = /^_digests\/([A-Za-z0-9._-]+)\/(\d+)\/\d{13}-\d{13}\.json$/;
@@ -87,6 +92,10 @@ export function classifyArchiveKey(prefix: string, key: string): ArchiveKeyKind 
   const claim = CLAIM_PART.exec(rest);
   if (claim !== null)
     return { kind: 'claim', topic: claim[1] as string, partition: Number(claim[2]) };
+  if (rest.startsWith('_late/')) {
+    const late = parseLatePointerKey(prefix, key);
+    return late === undefined ? { kind: 'foreign' } : { kind: 'late', ...late };
+  }
   const object = parseArchiveKey(key);
   if (
     object !== undefined &&
@@ -100,3 +109,42 @@ export function classifyArchiveKey(prefix: string, key: string): ArchiveKeyKind 
 
 /** `topic/partition`, the name of a partition in reports and anchors. */
 export const partitionId = (topic: string, partition: number): string => `${topic}/${partition}`;
+
+/** `dt=YYYY-MM-DD/hour=HH` of the hour that starts at `hourStart`. */
+export function hourPath(hourStart: number): string {
+  const t = new Date(hourStart);
+  return `dt=${t.getUTCFullYear()}-${pad2(t.getUTCMonth() + 1)}-${pad2(t.getUTCDate())}/hour=${pad2(t.getUTCHours())}`;
+}
+
+/** The key of the late pointer to `objectKey` (under `prefix`) for the event hour `eventHour`. */
+export function latePointerKey(prefix: string, eventHour: number, objectKey: string): string {
+  return `${prefix}/_late/${hourPath(eventHour)}/${objectKey.slice(prefix.length + 1)}`;
+}
+
+const LATE = /^_late\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(.+)$/;
+
+/**
+ * The event hour and the object key a late pointer names, or undefined when
+ * `key` is not exactly a late pointer under `prefix` to a well-formed
+ * archive object key.
+ */
+export function parseLatePointerKey(
+  prefix: string,
+  key: string,
+): { eventHour: number; objectKey: string } | undefined {
+  if (!key.startsWith(`${prefix}/`)) return undefined;
+  const m = LATE.exec(key.slice(prefix.length + 1));
+  if (m === null) return undefined;
+  const eventHour = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
+  if (Number.isNaN(eventHour)) return undefined;
+  const objectKey = `${prefix}/${m[3]}`;
+  const parsed = parseArchiveKey(objectKey);
+  if (
+    parsed === undefined ||
+    parsed.prefix !== prefix ||
+    archiveKeyFor({ ...parsed, firstRecordTime: parsed.hourStart }) !== objectKey ||
+    latePointerKey(prefix, eventHour, objectKey) !== key
+  )
+    return undefined;
+  return { eventHour, objectKey };
+}

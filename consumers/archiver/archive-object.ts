@@ -36,6 +36,8 @@ export interface ArchiveBatch {
   codec: ContainerCodec;
   /** SHA-256 (hex) of the previous object of this partition, or CHAIN_START. */
   prevObjectSha256: string;
+  /** Header entries that summarise the events (object-summary.ts), after the ones above. */
+  summary?: Record<string, string> | undefined;
 }
 
 export interface ArchiveObject {
@@ -82,6 +84,7 @@ export function buildArchiveObject(batch: ArchiveBatch): ArchiveObject {
         [META.schemaFingerprint]: batch.writer.fingerprintHex,
         [META.eventsSha256]: eventsSha256,
         [META.prevObjectSha256]: batch.prevObjectSha256,
+        ...batch.summary,
       },
     }),
   ];

@@ -20,9 +20,9 @@
  * each object's header (a deleted pointer is reported).
  */
 import { createHash } from 'node:crypto';
-import { archiveKeyFor, parseArchiveKey } from './archive-key.js';
+import { HOUR_MS, hourOf } from './archive-key.js';
 
-export const HOUR_MS = 3_600_000;
+export { HOUR_MS, hourOf, hourPath, latePointerKey, parseLatePointerKey } from './archive-key.js';
 
 /** Header entries of the summary (beside archive-object.ts's META). */
 export const SUMMARY_META = {
@@ -32,6 +32,8 @@ export const SUMMARY_META = {
   packages: 'audit.packages',
   /** `<hashes>:<bits>:<base64 bit array>`; absent when the list is used. */
   packagesBloom: 'audit.packages_bloom',
+  /** JSON array of the event hours (ms) that have a late pointer; absent when none. */
+  lateHours: 'audit.late_hours',
 } as const;
 
 /** The list is used up to this many distinct packages (and this many bytes of JSON). */
@@ -44,8 +46,6 @@ export interface SummaryInput {
   timestamp: number;
   package_name: string | null;
 }
-
-export const hourOf = (time: number): number => Math.floor(time / HOUR_MS) * HOUR_MS;
 
 /** Collects the summary of one batch as its events are added. */
 export class ObjectSummaryBuilder {
@@ -62,8 +62,8 @@ export class ObjectSummaryBuilder {
     this.hours.add(hourOf(event.timestamp));
   }
 
-  /** Header entries; none for an object without events. */
-  metadata(): Record<string, string> {
+  /** Header entries for an object under `keyHour`; none for an object without events. */
+  metadata(keyHour: number): Record<string, string> {
     if (!Number.isFinite(this.min)) return {};
     const names = [...this.packages].sort();
     const list = JSON.stringify(names);
@@ -74,6 +74,8 @@ export class ObjectSummaryBuilder {
     if (names.length <= PACKAGE_LIST_MAX && Buffer.byteLength(list) <= PACKAGE_LIST_MAX_BYTES)
       entries[SUMMARY_META.packages] = list;
     else entries[SUMMARY_META.packagesBloom] = BloomFilter.of(names).encode();
+    const late = this.farHours(keyHour);
+    if (late.length > 0) entries[SUMMARY_META.lateHours] = JSON.stringify(late);
     return entries;
   }
 
@@ -131,9 +133,23 @@ export class BloomFilter {
   private *positions(name: string): Generator<number> {
     const digest = createHash('sha256').update(name, 'utf8').digest();
     const h1 = digest.readUInt32BE(0);
-    const h2 = digest.readUInt32BE(4) | 1;
+    const h2 = (digest.readUInt32BE(4) | 1) >>> 0; // odd, and unsigned (| gives a signed int32)
     for (let k = 0; k < this.hashes; k++) yield (h1 + k * h2) % this.bits;
   }
+}
+
+/** The event hours an object's header says have late pointers (verify checks each). */
+export function lateHoursOf(metadata: Record<string, string>): number[] {
+  const text = metadata[SUMMARY_META.lateHours];
+  if (text === undefined) return [];
+  try {
+    const hours: unknown = JSON.parse(text);
+    if (Array.isArray(hours) && hours.every((h) => Number.isSafeInteger(h) && h % HOUR_MS === 0))
+      return hours as number[];
+  } catch {
+    // reported below as an unreadable entry
+  }
+  return [Number.NaN];
 }
 
 /** The summary as read back from an object's header. */
@@ -173,47 +189,6 @@ export function parseObjectSummary(metadata: Record<string, string>): ObjectSumm
     mayHoldPackage = (name) => filter.mayContain(name);
   } else return undefined;
   return { minTimestamp: min, maxTimestamp: max, mayHoldPackage };
-}
-
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
-/** `dt=YYYY-MM-DD/hour=HH` of the hour that starts at `hourStart`. */
-export function hourPath(hourStart: number): string {
-  const t = new Date(hourStart);
-  return `dt=${t.getUTCFullYear()}-${pad2(t.getUTCMonth() + 1)}-${pad2(t.getUTCDate())}/hour=${pad2(t.getUTCHours())}`;
-}
-
-/** The key of the late pointer to `objectKey` (under `prefix`) for the event hour `eventHour`. */
-export function latePointerKey(prefix: string, eventHour: number, objectKey: string): string {
-  return `${prefix}/_late/${hourPath(eventHour)}/${objectKey.slice(prefix.length + 1)}`;
-}
-
-const LATE = /^_late\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(.+)$/;
-
-/**
- * The event hour and the object key a late pointer names, or undefined when
- * `key` is not exactly a late pointer under `prefix` to a well-formed
- * archive object key.
- */
-export function parseLatePointerKey(
-  prefix: string,
-  key: string,
-): { eventHour: number; objectKey: string } | undefined {
-  if (!key.startsWith(`${prefix}/`)) return undefined;
-  const m = LATE.exec(key.slice(prefix.length + 1));
-  if (m === null) return undefined;
-  const eventHour = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
-  if (Number.isNaN(eventHour)) return undefined;
-  const objectKey = `${prefix}/${m[3]}`;
-  const parsed = parseArchiveKey(objectKey);
-  if (
-    parsed === undefined ||
-    parsed.prefix !== prefix ||
-    archiveKeyFor({ ...parsed, firstRecordTime: parsed.hourStart }) !== objectKey ||
-    latePointerKey(prefix, eventHour, objectKey) !== key
-  )
-    return undefined;
-  return { eventHour, objectKey };
 }
 
 /**

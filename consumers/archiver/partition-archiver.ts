@@ -7,6 +7,7 @@
  * Records come decoded (decode-record.ts); one that did not decode has already
  * gone to the dead letters and only its offset is taken into the range.
  */
+import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { AuditErrorCode, AuditError, StorageError } from '../../common/errors.js';
 import type { ContainerCodec } from '../../schemas/container.js';
 import type { SchemaSet } from '../../schemas/schema-set.js';
@@ -14,6 +15,7 @@ import type { ObjectStore } from '../object-store/object-store.js';
 import type { SourceRecord } from '../runtime/record-source.js';
 import { archiveKeyFor } from './archive-key.js';
 import { buildArchiveObject, CHAIN_START } from './archive-object.js';
+import { hourOf, latePointerKey, ObjectSummaryBuilder } from './object-summary.js';
 import { readArchiveEnd } from './archive-resume.js';
 import { type BatchClaim, claimKeyFor, decodeClaim, encodeClaim } from './claim.js';
 import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
@@ -66,6 +68,8 @@ interface Batch {
   lastOffset: number;
   firstRecordTime: number;
   openedAt: number;
+  /** Event time range and packages, for the object's header; far event hours, for late pointers. */
+  summary: ObjectSummaryBuilder;
 }
 
 export class PartitionArchiver {
@@ -144,7 +148,7 @@ export class PartitionArchiver {
     if ('error' in decoded) return this.take(record, undefined, 'deadLetter');
     if (this.recentIds.has(decoded.event.id)) return this.take(record, undefined, 'duplicate');
     this.recentIds.remember(decoded.event.id);
-    return this.take(record, decoded.body, 'event');
+    return this.take(record, decoded, 'event');
   }
 
   private expectedOffset(): number {
@@ -177,7 +181,7 @@ export class PartitionArchiver {
 
   private async take(
     record: { offset: number; timestamp: number },
-    body: Buffer | undefined,
+    event: { event: AuditEventRecord; body: Buffer } | undefined,
     outcome: 'event' | 'duplicate' | 'deadLetter',
   ): Promise<WrittenObject | undefined> {
     this.batch ??= {
@@ -189,10 +193,12 @@ export class PartitionArchiver {
       lastOffset: record.offset,
       firstRecordTime: record.timestamp,
       openedAt: this.o.now(),
+      summary: new ObjectSummaryBuilder(),
     };
-    if (body !== undefined) {
-      this.batch.bodies.push(body);
-      this.batch.bytes += body.length;
+    if (event !== undefined) {
+      this.batch.bodies.push(event.body);
+      this.batch.bytes += event.body.length;
+      this.batch.summary.add(event.event);
       this.accepted++;
     }
     if (outcome === 'duplicate') {
@@ -258,6 +264,7 @@ export class PartitionArchiver {
       writer: this.o.schemas.reader,
       codec: this.o.codec,
       prevObjectSha256: this.prevSha256,
+      summary: batch.summary.metadata(hourOf(batch.firstRecordTime)),
     });
     const key = archiveKeyFor({
       prefix: this.o.prefix,
@@ -273,6 +280,11 @@ export class PartitionArchiver {
       key,
       sha256: object.sha256,
     });
+    // late pointers before the object, so that no object is ever without its pointers
+    for (const hour of batch.summary.farHours(hourOf(batch.firstRecordTime))) {
+      const pointer = latePointerKey(this.o.prefix, hour, key);
+      await this.o.retryWrite(() => this.o.store.put(pointer, Buffer.alloc(0)));
+    }
     await this.o.retryWrite(() => this.o.store.put(key, object.bytes));
     const digester = this.o.digester;
     if (digester !== undefined) {

@@ -13,14 +13,25 @@
  * archive object, a digest or a claim is foreign. docs/archive.md has the
  * threat model.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { AuditErrorCode, StorageError } from '../../common/errors.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { META, CHAIN_START } from './archive-object.js';
 import { ARCHIVER_DEFAULTS } from './archiver-options.js';
-import { classifyArchiveKey, partitionId } from './archive-key.js';
+import { classifyArchiveKey, latePointerKey, partitionId } from './archive-key.js';
 import { decodeDigest, type Digest, digestSignatureValid, parseDigestKey } from './digest.js';
+import {
+  BAD_SIGNATURE_DETAIL,
+  CHAIN_LINK_DETAIL,
+  digestFresh,
+  digestLinkProblem,
+  headerOffsetsMatch,
+  objectSha256,
+  OFFSETS_DETAIL,
+  uncoveredState,
+} from './verify-checks.js';
+import { lateHoursOf, SUMMARY_META } from './object-summary.js';
 
 export type ProblemKind =
   | 'modified'
@@ -41,7 +52,12 @@ export type ProblemKind =
   /** Objects after the last digest of a partition whose digests are stale. */
   | 'stale-pending'
   /** The digest the anchor names is no longer in the partition's chain (rollback, replacement). */
-  | 'anchor-mismatch';
+  | 'anchor-mismatch'
+  /**
+   * An object's header names an event hour far from its key hour, and the late
+   * pointer for that hour is missing: a time-bounded export would miss its events.
+   */
+  | 'missing-late-pointer';
 
 export interface Problem {
   kind: ProblemKind;
@@ -121,6 +137,7 @@ async function collectKeys(
   store: ObjectStore,
   prefix: string,
   foreign: string[],
+  latePointers: Set<string>,
 ): Promise<Map<string, PartitionKeys>> {
   const partitions = new Map<string, PartitionKeys>();
   const entry = (topic: string, partition: number): PartitionKeys => {
@@ -148,7 +165,8 @@ async function collectKeys(
           start: digest.start,
           end: digest.end,
         });
-    } else if (kind.kind === 'foreign') foreign.push(key);
+    } else if (kind.kind === 'late') latePointers.add(key);
+    else if (kind.kind === 'foreign') foreign.push(key);
   }
   for (const keys of partitions.values()) {
     keys.objects.sort((a, b) => a.lastOffset - b.lastOffset || a.firstOffset - b.firstOffset);
@@ -176,7 +194,10 @@ export async function verifyArchive(
   const now = options.now ?? Date.now();
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const foreign: string[] = [];
-  const partitions = await collectKeys(store, options.prefix, foreign);
+  const latePointers = new Set<string>();
+  const partitions = await collectKeys(store, options.prefix, foreign, latePointers);
+  /** Late pointers that an object's header accounts for. */
+  const expectedPointers = new Set<string>();
   for (const key of foreign)
     problem('foreign', key, 'not an archive object, digest or claim (copied, nested or forged)');
   const expected = new Set([...(options.expected ?? []), ...Object.keys(options.anchor ?? {})]);
@@ -217,32 +238,15 @@ export async function verifyArchive(
       }
       report.digests++;
       if (!digestSignatureValid(digest, options.publicKey)) {
-        problem(
-          'bad-signature',
-          key,
-          'the signature does not match the digest and the verification key (edited, or signed with another key)',
-        );
+        problem('bad-signature', key, BAD_SIGNATURE_DETAIL);
         previous = undefined;
         continue;
       }
-      if (previous !== undefined) {
-        if (
-          digest.previous_digest_key !== previous.key ||
-          digest.previous_digest_signature !== previous.digest.signature
-        ) {
-          problem(
-            'broken-digest-chain',
-            key,
-            `does not link to the digest before it (${previous.key})`,
-          );
-        } else if (digest.interval_start !== previous.digest.interval_end) {
-          problem(
-            'broken-digest-chain',
-            key,
-            `starts at ${digest.interval_start}, the previous digest ended at ${previous.digest.interval_end}`,
-          );
-        }
+      const broken = previous === undefined ? undefined : digestLinkProblem(digest, previous);
+      if (broken !== undefined) {
+        problem('broken-digest-chain', key, broken);
       } else if (
+        previous === undefined &&
         digest.previous_digest_key !== null &&
         report.digests > 0 &&
         keys.digests[0]?.key !== key
@@ -277,7 +281,7 @@ export async function verifyArchive(
     }
 
     const latest = report.latest[id];
-    const fresh = latest !== undefined && Date.parse(latest.interval_end) >= now - graceMs;
+    const fresh = latest !== undefined && digestFresh(latest.interval_end, now, graceMs);
     if (latest === undefined) {
       problem(
         'no-digests',
@@ -338,7 +342,7 @@ export async function verifyArchive(
         );
         continue;
       }
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const sha256 = objectSha256(bytes);
       const expected = listed.get(object.key);
       if (expected !== undefined && expected.sha256 !== sha256) {
         problem(
@@ -348,19 +352,28 @@ export async function verifyArchive(
         );
       }
       if (metadata[META.prevObjectSha256] !== previousSha) {
-        problem('reordered', object.key, 'its hash-chain link does not match the object before it');
+        problem('reordered', object.key, CHAIN_LINK_DETAIL);
       }
-      if (
-        metadata[META.firstOffset] !== String(object.firstOffset) ||
-        metadata[META.lastOffset] !== String(object.lastOffset)
-      ) {
-        problem('modified', object.key, 'its offsets do not match its key');
+      if (!headerOffsetsMatch(metadata, object)) problem('modified', object.key, OFFSETS_DETAIL);
+      for (const hour of lateHoursOf(metadata)) {
+        if (Number.isNaN(hour)) {
+          problem('modified', object.key, `its ${SUMMARY_META.lateHours} entry is not readable`);
+          continue;
+        }
+        const pointer = latePointerKey(options.prefix, hour, object.key);
+        expectedPointers.add(pointer);
+        if (!latePointers.has(pointer))
+          problem(
+            'missing-late-pointer',
+            pointer,
+            `${object.key} holds events of ${new Date(hour).toISOString()} and this pointer to it is missing`,
+          );
       }
       report.events += Number(metadata[META.count] ?? 0);
       if (!covered.has(object.key)) {
-        if (object.firstOffset <= coveredThrough)
-          problem('not-covered', object.key, 'no valid digest lists it');
-        else if (fresh) report.pending.push(object.key);
+        const state = uncoveredState(object.firstOffset, coveredThrough, fresh);
+        if (state === 'not-covered') problem('not-covered', object.key, 'no valid digest lists it');
+        else if (state === 'pending') report.pending.push(object.key);
         else if (latest !== undefined)
           problem(
             'stale-pending',
@@ -372,6 +385,11 @@ export async function verifyArchive(
       previousSha = sha256;
       expectedFirst = object.lastOffset + 1;
     }
+  }
+  for (const pointer of latePointers) {
+    // a pointer no object accounts for: the bucket holds something the archiver did not write
+    if (!expectedPointers.has(pointer))
+      problem('foreign', pointer, 'a late pointer that no archive object accounts for');
   }
   return report;
 }

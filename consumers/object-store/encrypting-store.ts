@@ -86,6 +86,12 @@ export class EncryptingStore implements ObjectStore {
     return this.inner.putIfAbsent(key, this.encrypt(key, body));
   }
 
+  /** Reads the whole object: a part of an encrypted object cannot be authenticated. */
+  async getHead(key: string, maxBytes: number): Promise<Buffer> {
+    const bytes = await this.get(key);
+    return bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes;
+  }
+
   async get(key: string): Promise<Buffer> {
     return this.decrypt(key, await this.inner.get(key));
   }

@@ -12,7 +12,7 @@ import {
   TEMP_MARK,
   writeFileAtomically,
 } from '../../common/atomic-file.js';
-import { AuditErrorCode, StorageError } from '../../common/errors.js';
+import { AuditErrorCode, ConfigError, StorageError } from '../../common/errors.js';
 import { isValidObjectKey, type ObjectStore } from './object-store.js';
 
 export class LocalDirStore implements ObjectStore {
@@ -89,8 +89,33 @@ export class LocalDirStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer> {
     const path = this.pathOf(key); // a bad key is refused as such, not reported as a failed read
+    return this.read(key, () => readFile(path));
+  }
+
+  async getHead(key: string, maxBytes: number): Promise<Buffer> {
+    const path = this.pathOf(key);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw new ConfigError('maxBytes', `must be a positive integer, got ${maxBytes}`);
+    return this.read(key, async () => {
+      const file = await open(path, 'r');
+      try {
+        const buffer = Buffer.alloc(maxBytes);
+        let length = 0;
+        while (length < maxBytes) {
+          const { bytesRead } = await file.read(buffer, length, maxBytes - length, length);
+          if (bytesRead === 0) break;
+          length += bytesRead;
+        }
+        return buffer.subarray(0, length);
+      } finally {
+        await file.close();
+      }
+    });
+  }
+
+  private async read(key: string, reader: () => Promise<Buffer>): Promise<Buffer> {
     try {
-      return await readFile(path);
+      return await reader();
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new StorageError(AuditErrorCode.NotFound, `no object ${key} in ${this.description}`, {

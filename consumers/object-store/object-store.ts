@@ -20,6 +20,12 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Buffer): Promise<boolean>;
   /** The whole object; a StorageError with code NOT_FOUND when there is none. */
   get(key: string): Promise<Buffer>;
+  /**
+   * The first `maxBytes` bytes of the object (all of it when it is shorter),
+   * for reading a header without the body (S3: a ranged GET). NOT_FOUND as
+   * `get`. A store that cannot read part of an object returns the whole one.
+   */
+  getHead(key: string, maxBytes: number): Promise<Buffer>;
   /** Keys that start with `prefix`, in ascending byte order. */
   list(prefix: string): AsyncIterable<string>;
   delete(key: string): Promise<void>;

@@ -259,6 +259,35 @@ export class S3Store implements ObjectStore {
     });
   }
 
+  async getHead(key: string, maxBytes: number): Promise<Buffer> {
+    this.checkKey(key);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw new ConfigError('maxBytes', `must be a positive integer, got ${maxBytes}`);
+    return this.call('get', key, async () => {
+      // S3 answers 206 with the bytes that exist when the object is shorter than
+      // the range, and 416 when it is empty
+      let response;
+      try {
+        response = await this.client.send(
+          new GetObjectCommand({
+            Bucket: this.options.bucket,
+            Key: key,
+            Range: `bytes=0-${maxBytes - 1}`,
+          }),
+        );
+      } catch (error) {
+        if (
+          (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416
+        )
+          return Buffer.alloc(0);
+        throw error;
+      }
+      if (response.Body === undefined) return Buffer.alloc(0);
+      const bytes = Buffer.from(await response.Body.transformToByteArray());
+      return bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes;
+    });
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     // page by page, each page retried on its own, so that a failure never shortens the listing
     let token: string | undefined;

@@ -8,15 +8,26 @@
  * Internal topics are replicated three times; `min.insync.replicas` is 2, so
  * that an acks=all write survives the loss of any one node. `up` starts the
  * nodes that are not running (again on the same ports) and waits until all
- * three are in the cluster; the settings go to .stack/cluster.env.
+ * three are in the cluster (once more from nothing on new ports if they do
+ * not form); the settings go to .stack/cluster.env.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import { readConfigFile } from '../../cli/config.js';
 import { kafkaJava, writeLog4j2 } from './kafka.js';
-import { fail, freePort, run, runningPid, say, STACK, startJava, stopPid } from './shared.js';
+import {
+  fail,
+  freePort,
+  logTail,
+  run,
+  runningPid,
+  say,
+  STACK,
+  startJava,
+  stopPid,
+} from './shared.js';
 
 export const CLUSTER_DIR = join(STACK, 'cluster');
 export const CLUSTER_ENV = join(STACK, 'cluster.env');
@@ -116,7 +127,25 @@ function startNode(node: number, ports: ClusterPorts): void {
   say(`cluster node ${node} starting on 127.0.0.1:${ports.brokers[node - 1]} (pid ${pid})`);
 }
 
-async function waitForCluster(brokers: string[], timeoutMs: number): Promise<void> {
+/** Why the cluster is not formed yet: undefined once it is. */
+async function clusterState(kafka: kafkajs.Kafka): Promise<string | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length !== NODES.length || cluster.controller === null)
+      return `${cluster.brokers.length} of ${NODES.length} brokers registered, controller ${cluster.controller ?? 'none'}`;
+    await admin.describeGroups(['stack-warmup']);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Waits until all three nodes are in the cluster; the reason when they are not by `timeoutMs`. */
+async function waitForCluster(brokers: string[], timeoutMs: number): Promise<string | undefined> {
   const kafka = new kafkajs.Kafka({
     clientId: 'stack',
     brokers,
@@ -125,28 +154,50 @@ async function waitForCluster(brokers: string[], timeoutMs: number): Promise<voi
     connectionTimeout: 1000,
   });
   const deadline = Date.now() + timeoutMs;
+  let reason: string | undefined = 'not started';
   while (Date.now() < deadline) {
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers.length === NODES.length && cluster.controller !== null) {
-        await admin.describeGroups(['stack-warmup']);
-        await admin.disconnect();
-        return;
-      }
-    } catch {
-      // not up yet
-    }
-    await admin.disconnect().catch(() => undefined);
+    const dead = NODES.filter((node) => runningPid(nodePidFile(node)) === undefined);
+    if (dead.length > 0) return `node ${dead.join(', ')} exited`;
+    reason = await clusterState(kafka);
+    if (reason === undefined) return undefined;
     await sleep(500);
   }
-  fail(
-    `the Kafka cluster did not form within ${timeoutMs / 1000} s; see ${CLUSTER_DIR}/node*/logs`,
-  );
+  return `not formed within ${timeoutMs / 1000} s (${reason})`;
 }
 
+function nodeLogs(): string {
+  return NODES.map((node) => {
+    const logs = join(CLUSTER_DIR, `node${node}`, 'logs');
+    return `--- node ${node}: ${logs}/server.log (end)\n${logTail(join(logs, 'server.log'))}\n--- node ${node}: stdout.log (end)\n${logTail(join(logs, 'stdout.log'), 5)}`;
+  }).join('\n');
+}
+
+/**
+ * Starts the nodes that are not running and waits for the cluster. A cluster
+ * that does not form (a node that cannot bind its port, a quorum that does not
+ * come up on a loaded machine) is started once more from nothing, on new ports;
+ * the second failure is reported with the end of each node's log.
+ */
 export async function upCluster(): Promise<void> {
+  const attempts = 2;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const brokers = await startNodes();
+    const reason = await waitForCluster(brokers, 90_000);
+    if (reason === undefined) {
+      say(`Kafka cluster ready on ${brokers.join(',')}; settings in ${CLUSTER_ENV}`);
+      return;
+    }
+    if (attempt === attempts)
+      fail(`the Kafka cluster did not form: ${reason}; the nodes' logs:\n${nodeLogs()}`);
+    say(`the Kafka cluster did not form (${reason}); starting it again on new ports`);
+    process.stdout.write(`${nodeLogs()}\n`);
+    await downCluster();
+    rmSync(CLUSTER_DIR, { recursive: true, force: true });
+    rmSync(CLUSTER_ENV, { force: true });
+  }
+}
+
+async function startNodes(): Promise<string[]> {
   mkdirSync(CLUSTER_DIR, { recursive: true });
   const ports = await clusterPorts();
   const brokers = ports.brokers.map((port) => `127.0.0.1:${port}`);
@@ -164,8 +215,7 @@ export async function upCluster(): Promise<void> {
     { mode: 0o600 },
   );
   for (const node of NODES) if (runningPid(nodePidFile(node)) === undefined) startNode(node, ports);
-  await waitForCluster(brokers, 120_000);
-  say(`Kafka cluster ready on ${brokers.join(',')}; settings in ${CLUSTER_ENV}`);
+  return brokers;
 }
 
 export async function downCluster(): Promise<void> {

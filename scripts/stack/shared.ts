@@ -1,5 +1,6 @@
 /** Paths and process helpers shared by the services of the local stack. */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -46,19 +47,41 @@ export function runningPid(pidFile: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** Ports handed out by this process, so that no two services get the same one. */
+const handedOut = new Set<number>();
+/**
+ * Listening ports are picked below Linux's ephemeral range (32768-60999 by
+ * default): a port from that range can be taken, between the pick and the
+ * server's bind, as the local port of any outgoing connection on the machine.
+ */
+const PORT_RANGE = { low: 20000, high: 32000 } as const;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolveBindable) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolvePort(address.port)
-          : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolveBindable(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveBindable(true)));
   });
+}
+
+/** A port on 127.0.0.1 that is free now and was not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.low + randomInt(PORT_RANGE.high - PORT_RANGE.low);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  return fail(`no free port between ${PORT_RANGE.low} and ${PORT_RANGE.high} on 127.0.0.1`);
+}
+
+/** The last lines of a log file, for a failure message; empty when there is none. */
+export function logTail(path: string, lines = 15): string {
+  if (!existsSync(path)) return '';
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n');
 }
 
 /** The settings of the previous `up`, so that ports stay the same across restarts. */

@@ -54,6 +54,19 @@ export function objectStoreConformance(
     assert.equal((await store.get('empty')).length, 0);
   });
 
+  test(`${name}: getHead returns the first bytes, all of a shorter object, NOT_FOUND for none`, async (t) => {
+    const store = await makeStore(t);
+    const body = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    await store.put('h/object', body);
+    assert.deepEqual(await store.getHead('h/object', 100), body.subarray(0, 100));
+    assert.deepEqual(await store.getHead('h/object', 1), body.subarray(0, 1));
+    assert.deepEqual(await store.getHead('h/object', 5000), body);
+    assert.deepEqual(await store.getHead('h/object', 65536), body);
+    await store.put('h/empty', Buffer.alloc(0));
+    assert.equal((await store.getHead('h/empty', 10)).length, 0);
+    await assert.rejects(store.getHead('h/none', 10), { code: AuditErrorCode.NotFound });
+  });
+
   test(`${name}: get of a missing key is NOT_FOUND`, async (t) => {
     const store = await makeStore(t);
     await assert.rejects(store.get('nothing/here'), { code: AuditErrorCode.NotFound });

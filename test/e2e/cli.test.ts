@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { tempDir } from '../helpers.js';
@@ -11,11 +12,15 @@ const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const HEADER =
   'id,timestamp,event_type,package_name,package_version,user,ip_address,details,success,error_message,source';
 
+// exports record their access in the spool: one of the tests', not ./audit-data in the working folder
+const SPOOL = mkdtempSync(join(tmpdir(), 'audit-trail-cli-spool-'));
+after(() => rmSync(SPOOL, { recursive: true, force: true }));
+
 function run(args: string[], cwd?: string) {
   const result = spawnSync(process.execPath, [MAIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, AUDIT_LOG_LEVEL: 'warn' },
+    env: { ...process.env, AUDIT_LOG_LEVEL: 'warn', AUDIT_SPOOL_DIR: SPOOL },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -112,7 +117,27 @@ const mistakes: [string, string[], RegExp][] = [
   [
     'bad time',
     ['export', '--format', 'csv', '--from', 'yesterday'],
-    /--from must be an ISO-8601 time/,
+    /--from must be an ISO-8601 date or time with a zone/,
+  ],
+  [
+    'bad success',
+    ['export', '--format', 'csv', '--success', 'yes'],
+    /--success must be true or false, got "yes"/,
+  ],
+  [
+    'one of several types bad',
+    ['export', '--format', 'csv', '--type', 'PackageInstall', '--type', 'Nope'],
+    /--type must be one of PackageInstall.*got "Nope"/,
+  ],
+  [
+    'from after to',
+    ['export', '--format', 'csv', '--from', '2026-02-01', '--to', '2026-01-01'],
+    /--from must be before to/,
+  ],
+  [
+    'require-verified without a verify key',
+    ['export', '--format', 'csv', '--require-verified'],
+    /--require-verified needs AUDIT_VERIFY_KEY_FILE/,
   ],
   ['unknown option', ['demo', '--evnts', '5'], /Unknown option '--evnts'/],
   [

@@ -67,14 +67,34 @@ test('verify --anchor: trust on first use writes a 0600 anchor; a later rollback
   assert.match(anchored.stdout, /FAIL anchor-mismatch/);
 });
 
-test('export with a verify key refuses an archive that does not verify, naming the problem', async (t) => {
+test('export with a verify key checks each object it reads: failures are reported (exit 1), --require-verified refuses naming the object', async (t) => {
   const { dir, cli, round } = await pipeline(t);
   round(['left-pad', 'lodash', 'react']);
-  assert.equal(cli('export', '--format', 'ndjson').status, 0);
+  const clean = cli('export', '--format', 'ndjson', '--require-verified');
+  assert.equal(clean.status, 0, clean.stderr);
+  assert.equal(clean.stdout.trimEnd().split('\n').length, 3);
+  assert.match(clean.stderr, /read 2; events 3; verified OK \(2 objects\)/);
   const archive = join(dir, 'archive');
+  // the digest that lists the objects is gone: nothing vouches for them any more
   rmSync(join(archive, files(archive, '.json')[0] as string));
-  const refused = cli('export', '--format', 'ndjson');
+  const first = files(archive, '.avro')[0] as string;
+  const reported = cli('export', '--format', 'ndjson');
+  assert.equal(reported.status, 1);
+  assert.equal(
+    reported.stdout.trimEnd().split('\n').length,
+    3,
+    'exported, with the failure reported',
+  );
+  assert.match(
+    reported.stderr,
+    /verification failed: .*\.avro \(partition audit\.events\/0 has no digest\)/,
+  );
+  const out = join(dir, 'refused.ndjson');
+  const refused = cli('export', '--format', 'ndjson', '--require-verified', '--out', out);
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /VERIFY_FAILED: the archive does not verify .*no-digests/);
-  assert.equal(refused.stdout, '', 'nothing exported');
+  assert.match(
+    refused.stderr,
+    new RegExp(`VERIFY_FAILED: archive object ${first} does not verify`),
+  );
+  assert.throws(() => statSync(out), 'nothing written');
 });

@@ -76,3 +76,23 @@ test('poison records at the tail of a partition: each goes to the dead-letter to
   assert.equal(again.code, 0, again.stderr);
   assert.equal((await readAll(dlq, 7, 5000)).length, 6, 'a second run sends none again');
 });
+
+test('AUDIT_DLQ_TOPIC names the dead-letter topic of the archiver', async (t) => {
+  const { topic, dlq } = await createTopics(t, 1, (name) => `${name}-poison`);
+  const { bucket } = await testBucket(t);
+  const producer = kafkaClient().producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: 'poison', value: Buffer.from('not avro') }] });
+  await producer.disconnect();
+  const archived = await runCli(
+    ['archive', '--once'],
+    { ...pipelineEnv(topic, bucket), AUDIT_DLQ_TOPIC: dlq },
+    60_000,
+  );
+  assert.equal(archived.code, 0, archived.stdout + archived.stderr);
+  const letters = await readAll(dlq, 1, 10_000);
+  assert.deepEqual(
+    letters.map((r) => r.headers[DLQ_HEADERS.offset]),
+    ['0'],
+  );
+});

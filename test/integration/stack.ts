@@ -49,9 +49,13 @@ export interface TestTopics {
 }
 
 /** A topic and its dead-letter topic, unique to the test, deleted after it. */
-export async function createTopics(t: TestContext, partitions: number): Promise<TestTopics> {
+export async function createTopics(
+  t: TestContext,
+  partitions: number,
+  dlqName?: (topic: string) => string,
+): Promise<TestTopics> {
   const topic = `it-${randomBytes(5).toString('hex')}`;
-  const dlq = `${topic}.dlq`;
+  const dlq = dlqName?.(topic) ?? `${topic}.dlq`;
   const admin = kafkaClient().admin();
   await admin.connect();
   await admin.createTopics({

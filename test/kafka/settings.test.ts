@@ -79,7 +79,13 @@ test('topic settings: defaults fit a single broker and a three-broker cluster', 
   const single = desiredTopics(settings, 1);
   assert.deepEqual(
     single.map((s) => s.name),
-    ['audit.events', 'audit.events.dlq', 'audit.alerts'],
+    [
+      'audit.events',
+      'audit.events.dlq',
+      'audit.alerts',
+      'audit.export.requests',
+      'audit.export.results',
+    ],
   );
   assert.equal(single[0]?.replicationFactor, 1);
   assert.equal(single[0]?.configs['min.insync.replicas'], '1');

@@ -1,0 +1,118 @@
+/**
+ * `exporter`: a member of the exporter group. Reads export requests from the
+ * requests topic, renders them into the archive store under the exports
+ * prefix and publishes each result on the results topic, until SIGTERM/SIGINT.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { readSetting } from '../../common/settings.js';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import {
+  ExporterMember,
+  type ExporterMemberOptions,
+} from '../../consumers/exporter/exporter-member.js';
+import { createKafka, withAdmin } from '../../kafka/client.js';
+import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
+import { verifyKey } from '../keys.js';
+import { EXPORTER_SETTINGS } from '../settings.js';
+import { archiveStore } from '../store.js';
+
+export const EXPORTER_COMMAND = {
+  name: 'exporter',
+  summary: 'serve export requests as a member of the exporter group (kafka)',
+  description: `Joins the exporter consumer group (AUDIT_EXPORTER_GROUP) on the export requests
+topic (AUDIT_EXPORT_REQUESTS_TOPIC). Each request is rendered from the archive store into parts
+under AUDIT_EXPORTS_PREFIX/<id>/, its result.json is written last, and the result is published
+on AUDIT_EXPORT_RESULTS_TOPIC in a Kafka transaction with the request's offset: a read_committed
+reader sees each result once. With AUDIT_VERIFY_KEY_FILE set, an export of objects that do not
+verify fails. Runs until SIGTERM or SIGINT; see docs/exporter.md.`,
+  options: { config: CONFIG_OPTION },
+} as const satisfies CommandSpec;
+
+/**
+ * Hooks the command line wires into the member; the access records of exports
+ * (who read the audit data) are written by `onExported`.
+ */
+export const EXPORTER_HOOKS: Pick<ExporterMemberOptions, 'onExported'> = {};
+
+function untilSignal(): { signal: AbortSignal; dispose: () => void } {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    signal: stop.signal,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+export async function exporterCommand(args: string[], logger: Logger): Promise<number> {
+  const o = parseOptions(args, EXPORTER_COMMAND.options);
+  // a signal during the start is a clean stop too, once the member has started
+  const { signal, dispose } = untilSignal();
+  try {
+    return await runMember(o.config, signal, logger);
+  } finally {
+    dispose();
+  }
+}
+
+async function runMember(
+  config: string | undefined,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<number> {
+  const env = effectiveEnv(config);
+  const settings = cliSettings(env);
+  const kafkaSettings = requireKafka(settings);
+  const e = EXPORTER_SETTINGS;
+  const requestsTopic = settings.topics.exportRequestsTopic;
+  const groupId = readSetting(env, e.groupId);
+  // quick checks of the broker, the credentials and the topic, before the group starts
+  await withAdmin(
+    createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
+    { operation: 'read the offsets of', topic: requestsTopic, group: groupId },
+    (admin) => admin.fetchTopicOffsets(requestsTopic),
+  );
+  const member = new ExporterMember({
+    kafka: createKafka(kafkaSettings, logger),
+    store: archiveStore(settings),
+    archivePrefix: settings.prefix,
+    exportsPrefix: settings.exportsPrefix,
+    partBytes: readSetting(env, e.partBytes),
+    verifyKey: settings.verifyKeyFile === undefined ? undefined : verifyKey(settings),
+    graceMs: settings.verifyGraceMs,
+    requestsTopic,
+    resultsTopic: settings.topics.exportResultsTopic,
+    groupId,
+    transactionalIdPrefix: readSetting(env, e.transactionalIdPrefix),
+    sessionTimeoutMs: readSetting(env, e.sessionTimeoutMs),
+    logger: logger.child({ member: `${hostname()}-${process.pid}` }),
+    ...EXPORTER_HOOKS,
+  });
+  try {
+    await member.start();
+    await Promise.race([
+      member.failed,
+      new Promise((resolve) =>
+        signal.aborted
+          ? resolve(undefined)
+          : signal.addEventListener('abort', resolve, { once: true }),
+      ),
+    ]);
+  } finally {
+    await member.stop();
+  }
+  // a kafkajs client that lost its broker may still hold a reconnect timer
+  setTimeout(() => process.exit(), 1000).unref();
+  if (member.failure !== undefined) throw member.failure;
+  const s = member.stats;
+  process.stdout.write(
+    `answered ${s.answered} export requests (${s.rendered} rendered, ${s.reused} reused, ${s.failed} failed, ${s.skipped} skipped)\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,358 @@
+/**
+ * A member of the exporter group (`audit-exporter`): reads export requests,
+ * renders each into the object store (export-job.ts) and publishes its result
+ * on the results topic in a Kafka transaction that also commits the request's
+ * offset. A read_committed reader of the results topic sees each request's
+ * result once, whenever a member is killed.
+ *
+ * Why a plain kafkajs consumer and not the GroupConsumer of consumers/runtime:
+ * the offset of a request is committed by the producer's transaction
+ * (`sendOffsets`), not by the consumer, and requests are JSON, not Avro events.
+ *
+ * Fencing: one transactional id per requests partition (result-publisher.ts).
+ */
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KeyObject } from 'node:crypto';
+import { AuditError, AuditErrorCode, isConfigurationFault } from '../../common/errors.js';
+import { silentLogger } from '../../common/logger.js';
+import { nonEmptyOption, positiveIntegerOption } from '../../common/options.js';
+import { RETRY_POLICIES, retry } from '../../common/retry.js';
+import { kafkaBrokers } from '../../kafka/client.js';
+import { kafkaError } from '../../kafka/errors.js';
+import { TOPIC_DEFAULTS } from '../../kafka/topics.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import { membershipLostType } from '../runtime/membership.js';
+import { ResultPublisher } from './result-publisher.js';
+import {
+  checkExportsPrefix,
+  commitFailure,
+  EXPORT_JOB_DEFAULTS,
+  runExportJob,
+  type ExportJobOptions,
+} from './export-job.js';
+import {
+  parseExportRequest,
+  requestIdOf,
+  type ExportRequest,
+  type ExportResult,
+} from './export-request.js';
+
+export interface ExporterMemberOptions {
+  kafka: Kafka;
+  /** The store holding the archive and the exports. */
+  store: ObjectStore;
+  /** Key prefix of the archive. */
+  archivePrefix: string;
+  /** Key prefix of the exports. @defaultValue 'exports' */
+  exportsPrefix?: string | undefined;
+  /** Largest part of an export, in bytes. @defaultValue 8388608 (8 MiB) */
+  partBytes?: number | undefined;
+  /** Verify every archive object read; an export of objects that do not verify fails. */
+  verifyKey?: KeyObject | undefined;
+  graceMs?: number | undefined;
+  /** @defaultValue 'audit.export.requests' */
+  requestsTopic?: string | undefined;
+  /** @defaultValue 'audit.export.results' */
+  resultsTopic?: string | undefined;
+  /** @defaultValue 'audit-exporter' */
+  groupId?: string | undefined;
+  /**
+   * Prefix of the transactional ids, one per requests partition; the same on
+   * every member of the group and across restarts. @defaultValue `audit-exporter.<requestsTopic>`
+   */
+  transactionalIdPrefix?: string | undefined;
+  /** @defaultValue 30000 */
+  sessionTimeoutMs?: number | undefined;
+  logger?: Logger | undefined;
+  /**
+   * Called once a request's result is committed in the store, before the
+   * result is published; at least once per request (again when the member is
+   * killed before publishing). An error thrown makes the request tried again.
+   * Where access records (who exported what) are written.
+   */
+  onExported?: ((request: ExportRequest, result: ExportResult) => Promise<void> | void) | undefined;
+}
+
+export const EXPORTER_MEMBER_DEFAULTS = {
+  groupId: 'audit-exporter',
+  requestsTopic: TOPIC_DEFAULTS.exportRequestsTopic,
+  resultsTopic: TOPIC_DEFAULTS.exportResultsTopic,
+  sessionTimeoutMs: 30_000,
+} as const;
+
+export interface ExporterStats {
+  /** Results published (done or failed). */
+  answered: number;
+  /** Of those, rendered by this member. */
+  rendered: number;
+  /** Of those, read from a result.json an earlier attempt committed. */
+  reused: number;
+  /** Of those, failed results. */
+  failed: number;
+  /** Requests without a readable id: skipped, with a warning. */
+  skipped: number;
+}
+
+type Answer =
+  | { kind: 'skipped' }
+  | { kind: 'answered'; result: ExportResult; request?: ExportRequest; reused: boolean };
+
+export class ExporterMember {
+  readonly stats: ExporterStats = { answered: 0, rendered: 0, reused: 0, failed: 0, skipped: 0 };
+  readonly groupId: string;
+  readonly requestsTopic: string;
+  readonly resultsTopic: string;
+  /** Resolves with the fault that ended the member (never rejects). */
+  readonly failed: Promise<AuditError>;
+  failure: AuditError | undefined;
+  private fail: (error: AuditError) => void = () => undefined;
+  private readonly options: ExporterMemberOptions;
+  private readonly transactionalIdPrefix: string;
+  private readonly consumer: Consumer;
+  private readonly logger: Logger;
+  private readonly job: ExportJobOptions;
+  private readonly publisher: ResultPublisher;
+  private readonly stopping = new AbortController();
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: ExporterMemberOptions) {
+    const d = EXPORTER_MEMBER_DEFAULTS;
+    this.options = options;
+    this.groupId = nonEmptyOption('groupId', options.groupId, d.groupId);
+    this.requestsTopic = nonEmptyOption('requestsTopic', options.requestsTopic, d.requestsTopic);
+    this.resultsTopic = nonEmptyOption('resultsTopic', options.resultsTopic, d.resultsTopic);
+    this.transactionalIdPrefix = nonEmptyOption(
+      'transactionalIdPrefix',
+      options.transactionalIdPrefix,
+      `audit-exporter.${this.requestsTopic}`,
+    );
+    const sessionTimeout = positiveIntegerOption(
+      'sessionTimeoutMs',
+      options.sessionTimeoutMs,
+      d.sessionTimeoutMs,
+    );
+    this.logger = (options.logger ?? silentLogger()).child({ group: this.groupId });
+    this.job = {
+      store: options.store,
+      archivePrefix: options.archivePrefix,
+      exportsPrefix: options.exportsPrefix,
+      partBytes: options.partBytes,
+      verifyKey: options.verifyKey,
+      graceMs: options.graceMs,
+    };
+    // checked now rather than at the first request
+    checkExportsPrefix(
+      options.archivePrefix,
+      options.exportsPrefix ?? EXPORT_JOB_DEFAULTS.exportsPrefix,
+    );
+    positiveIntegerOption('partBytes', options.partBytes, EXPORT_JOB_DEFAULTS.partBytes);
+    this.failed = new Promise((resolve) => (this.fail = resolve));
+    this.publisher = new ResultPublisher({
+      kafka: options.kafka,
+      requestsTopic: this.requestsTopic,
+      resultsTopic: this.resultsTopic,
+      groupId: this.groupId,
+      transactionalIdPrefix: this.transactionalIdPrefix,
+      logger: this.logger,
+    });
+    this.consumer = options.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout,
+      allowAutoTopicCreation: false,
+      // requests are produced without transactions; results are read by others
+      readUncommitted: false,
+    });
+  }
+
+  /** Joins the group and serves requests until `stop()` or a fault (see `failed`). */
+  async start(): Promise<void> {
+    await this.kafkaCall('join the group on', this.requestsTopic, async () => {
+      await this.consumer.connect();
+      const { CRASH } = this.consumer.events;
+      this.consumer.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
+      await this.subscribeAndRun();
+    });
+  }
+
+  private async subscribeAndRun(): Promise<void> {
+    await this.consumer.subscribe({ topics: [this.requestsTopic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false, // offsets are committed by each result's transaction
+      eachMessage: (payload) => this.handle(payload),
+    });
+  }
+
+  /** Stops serving: a rendering in progress is abandoned (nothing committed), clients disconnect. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping.abort(new AuditError(AuditErrorCode.Closed, 'the exporter member is stopping'));
+      await this.consumer
+        .disconnect()
+        .catch((error: unknown) => this.logQuietly(error, 'consumer'));
+      await this.publisher.close();
+    })();
+    return this.stopped;
+  }
+
+  private logQuietly(error: unknown, what: string): void {
+    this.logger.debug({ err: (error as Error).message }, `${what} disconnect failed`);
+  }
+
+  private crashed(error: Error, restart: boolean): void {
+    if (this.stopping.signal.aborted || restart) {
+      if (restart) this.logger.warn({ err: error.message }, 'consumer restarts after a fault');
+      return;
+    }
+    if (membershipLostType(error) !== undefined) {
+      this.logger.warn({ err: error.message }, 'dropped by the group; joining again');
+      retry(
+        async () => {
+          await this.consumer.connect();
+          await this.subscribeAndRun();
+        },
+        { policy: RETRY_POLICIES.connect, isRetriable: () => !this.stopping.signal.aborted },
+      ).catch((cause: unknown) => this.failWith(this.coded(cause, 'join the group on')));
+      return;
+    }
+    this.failWith(this.coded(error, 'consume'));
+  }
+
+  private failWith(error: AuditError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.logger.error({ err: error.message, code: error.code }, 'exporter member failed');
+    this.fail(error);
+  }
+
+  private coded(error: unknown, operation: string, topic = this.requestsTopic): AuditError {
+    return kafkaError(error, {
+      operation,
+      topic,
+      group: this.groupId,
+      brokers: kafkaBrokers(this.options.kafka),
+    });
+  }
+
+  private async kafkaCall<T>(operation: string, topic: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.coded(error, operation, topic);
+    }
+  }
+
+  private async handle(payload: EachMessagePayload): Promise<void> {
+    const { partition, message } = payload;
+    const offset = BigInt(message.offset);
+    const floor = await this.publisher.floor(partition);
+    if (floor !== undefined && offset < floor) return; // answered before this member fenced the earlier one
+    const render = new AbortController();
+    const signal = AbortSignal.any([this.stopping.signal, render.signal]);
+    let beating = false;
+    const keepAlive = (): void => {
+      if (beating) return;
+      beating = true;
+      // kafkajs sends at most one heartbeat per interval; a refusal (rebalance) ends the rendering
+      payload
+        .heartbeat()
+        .catch((error: unknown) => render.abort(error))
+        .finally(() => (beating = false));
+    };
+    const answer = await this.answerWithRetries(message.value, signal, keepAlive, partition);
+    if (answer.kind === 'answered' && answer.request !== undefined)
+      await this.options.onExported?.(answer.request, answer.result);
+    await this.publisher.publish(
+      partition,
+      offset,
+      answer.kind === 'answered' ? answer.result : undefined,
+    );
+    this.count(answer);
+  }
+
+  private count(answer: Answer): void {
+    if (answer.kind === 'skipped') {
+      this.stats.skipped++;
+      return;
+    }
+    this.stats.answered++;
+    if (answer.reused) this.stats.reused++;
+    else this.stats.rendered++;
+    if (answer.result.status === 'failed') this.stats.failed++;
+  }
+
+  /**
+   * The answer to one request. Faults of the servers (retriable) are retried
+   * as long as the member runs; a fault of the configuration ends the member;
+   * any other fault becomes the request's failed result.
+   */
+  private async answerWithRetries(
+    value: Buffer | null,
+    signal: AbortSignal,
+    keepAlive: () => void,
+    partition: number,
+  ): Promise<Answer> {
+    const bytes = value ?? Buffer.alloc(0);
+    const job: ExportJobOptions = { ...this.job, signal, keepAlive };
+    try {
+      return await retry(() => this.answer(bytes, job, partition), {
+        policy: RETRY_POLICIES.storeWrite,
+        signal,
+        isRetriable: (error) => error instanceof AuditError && error.retriable && !signal.aborted,
+        onRetry: (error, attempt, delayMs) => {
+          keepAlive();
+          this.logger.warn(
+            { err: (error as Error).message, attempt, delayMs },
+            'export request: retrying',
+          );
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (isConfigurationFault(error)) {
+        this.failWith(error);
+        void this.stop();
+        throw error;
+      }
+      const id = requestIdOf(bytes);
+      if (id === undefined) throw error;
+      const coded =
+        error instanceof AuditError
+          ? error
+          : new AuditError(
+              AuditErrorCode.InvalidState,
+              `unexpected error: ${(error as Error).message}`,
+              { cause: error },
+            );
+      this.logger.error({ id, err: coded.message, code: coded.code }, 'export request failed');
+      return {
+        kind: 'answered',
+        result: (await commitFailure(id, coded, job)).result,
+        reused: false,
+      };
+    }
+  }
+
+  private async answer(bytes: Buffer, job: ExportJobOptions, partition: number): Promise<Answer> {
+    let request: ExportRequest;
+    try {
+      request = parseExportRequest(bytes);
+    } catch (error) {
+      if (!(error instanceof AuditError)) throw error;
+      const id = requestIdOf(bytes);
+      this.logger.warn(
+        { partition, id, err: error.message },
+        id === undefined ? 'export request skipped: no id to answer to' : 'export request refused',
+      );
+      if (id === undefined) return { kind: 'skipped' };
+      const outcome = await commitFailure(id, error, job);
+      return { kind: 'answered', result: outcome.result, reused: outcome.reused };
+    }
+    const outcome = await runExportJob(request, job);
+    this.logger.info(
+      { id: request.id, status: outcome.result.status, reused: outcome.reused },
+      'export request answered',
+    );
+    return { kind: 'answered', request, result: outcome.result, reused: outcome.reused };
+  }
+}

@@ -10,6 +10,7 @@ import { RETRY_POLICIES } from '../../common/retry.js';
 import { readSetting, type Env } from '../../common/settings.js';
 import { HTTP_SETTINGS, port as portParser } from '../../consumers/exporter/http/http-settings.js';
 import { KafkaExportSubmitter } from '../../consumers/exporter/http/kafka-submitter.js';
+import type { HttpServiceOptions } from '../../consumers/exporter/http/context.js';
 import { HttpService, isLoopback, type TlsFiles } from '../../consumers/exporter/http/service.js';
 import { readPrivateFile, TokensFile } from '../../consumers/exporter/http/tokens.js';
 import { createKafka } from '../../kafka/client.js';
@@ -47,16 +48,10 @@ SIGTERM or SIGINT.`,
 } as const satisfies CommandSpec;
 
 /**
- * Where the exporter group keeps exports and takes requests. Its settings
- * (AUDIT_EXPORTS_PREFIX, AUDIT_EXPORT_REQUESTS_TOPIC) are read here under the
- * same names and defaults as the exporter reads them.
+ * Hooks the command line wires into the service; the access records of
+ * exports served (who read the audit data) are written by `onAccess`.
  */
-function exporterWiring(env: Env): { exportsPrefix: string; requestsTopic: string } {
-  return {
-    exportsPrefix: env['AUDIT_EXPORTS_PREFIX'] ?? 'exports',
-    requestsTopic: env['AUDIT_EXPORT_REQUESTS_TOPIC'] ?? 'audit.export.requests',
-  };
-}
+export const SERVE_HOOKS: Pick<HttpServiceOptions, 'onAccess'> = {};
 
 async function tlsFiles(env: Env): Promise<TlsFiles | undefined> {
   const certPath = readSetting(env, HTTP_SETTINGS.tlsCert);
@@ -120,19 +115,18 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
   const tls = await tlsFiles(env);
   const store = archiveStore(settings);
   const verify = await verification(settings, logger);
-  const wiring = exporterWiring(env);
   const submitter =
     settings.kafka === undefined
       ? undefined
       : new KafkaExportSubmitter(
           createKafka(settings.kafka, logger, { retry: RETRY_POLICIES.kafkaClient }),
-          wiring.requestsTopic,
+          settings.topics.exportRequestsTopic,
         );
   const service = new HttpService(
     {
       store,
       prefix: settings.prefix,
-      exportsPrefix: wiring.exportsPrefix,
+      exportsPrefix: settings.exportsPrefix,
       authenticate: async (header) => (await tokens.current()).authenticate(header),
       submitter,
       verifyKey: verify.key,
@@ -140,6 +134,7 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
       expected: verify.expected,
       maxConcurrentExports: readSetting(env, HTTP_SETTINGS.maxConcurrentExports),
       logger,
+      ...SERVE_HOOKS,
     },
     tls,
   );

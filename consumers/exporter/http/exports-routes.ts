@@ -16,8 +16,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { AuditErrorCode, isAuditError } from '../../../common/errors.js';
 import { EXPORT_FORMATS, isExportFormat } from '../../../schemas/render.js';
 import { isValidObjectKey } from '../../object-store/object-store.js';
+import { readExportResult } from '../export-job.js';
 import {
-  exportResultKey,
   FORMAT_CONTENT_TYPE,
   FORMAT_EXTENSION,
   type ExportRequest,
@@ -149,19 +149,15 @@ const resultFault = (id: string, message: string): HttpError =>
 /** The result of export `id` when there is one and it is `who`'s. */
 async function readResult(ctx: RouteContext, id: string): Promise<ExportResult | undefined> {
   const { store, exportsPrefix } = ctx.options;
-  let bytes: Buffer;
+  let result: ExportResult | undefined;
   try {
-    bytes = await store.get(exportResultKey(exportsPrefix, id));
+    result = await readExportResult(store, exportsPrefix, id);
   } catch (error) {
-    if (isAuditError(error) && error.code === AuditErrorCode.NotFound) return undefined;
+    if (isAuditError(error) && error.code === AuditErrorCode.InvalidState)
+      throw resultFault(id, 'is not JSON');
     throw error;
   }
-  let result: ExportResult;
-  try {
-    result = JSON.parse(bytes.toString('utf8')) as ExportResult;
-  } catch {
-    throw resultFault(id, 'is not JSON');
-  }
+  if (result === undefined) return undefined;
   if (typeof result !== 'object' || result === null || result.id !== id)
     throw resultFault(id, 'names another export');
   if (result.status !== 'done' && result.status !== 'failed')

@@ -54,7 +54,7 @@ export async function writeArchive(
   }
 }
 
-/** A store that counts the reads (list and get) of `inner` and may wait before each get. */
+/** A store that counts the reads (list, get and getHead) of `inner` and may wait before each get. */
 export class CountingStore implements ObjectStore {
   readonly inner: ObjectStore;
   gets = 0;
@@ -85,6 +85,12 @@ export class CountingStore implements ObjectStore {
     this.gets++;
     if (this.delayMs > 0) await sleep(this.delayMs);
     return this.inner.get(key);
+  }
+
+  async getHead(key: string, maxBytes: number): Promise<Buffer> {
+    this.gets++;
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    return this.inner.getHead(key, maxBytes);
   }
 
   list(prefix: string): AsyncIterable<string> {

@@ -32,6 +32,8 @@ import {
   TOKENS,
   writeArchive,
 } from '../consumers/http/http-fixtures.js';
+import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopics, kafkaClient, testBucket } from './stack.js';
 
 /** The first message on `topic`, read by a fresh group from the beginning. */
@@ -190,4 +192,78 @@ test('a request that cannot reach Kafka is answered 503 with Retry-After, never 
   assert.equal(answer.status, 503);
   assert.equal(answer.headers['retry-after'], '5');
   assert.equal(errorOf(answer).message, 'the export request could not be queued; try again later');
+});
+
+test('end to end through the exporter group: POST, the member renders it, status done, content equal to a direct export', async (t) => {
+  const { store: s3 } = await testBucket(t);
+  await writeArchive(t, s3, { runs: 2, perRun: 300, perObject: 100 });
+  const { topic } = await createTopics(t, 1);
+  const requests = `${topic}.export.requests`;
+  const results = `${topic}.export.results`;
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: requests, numPartitions: 1, replicationFactor: 1 },
+      { topic: results, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  await admin.disconnect();
+  t.after(async () => {
+    const cleanup = kafkaClient().admin();
+    await cleanup.connect();
+    await cleanup.deleteTopics({ topics: [requests, results] }).catch(() => undefined);
+    await cleanup.disconnect();
+  });
+  const member = new ExporterMember({
+    kafka: kafkaClient(),
+    store: s3,
+    archivePrefix: PREFIX,
+    exportsPrefix: EXPORTS_PREFIX,
+    requestsTopic: requests,
+    resultsTopic: results,
+    groupId: `it-http-exporter-${randomBytes(4).toString('hex')}`,
+    sessionTimeoutMs: 6000,
+    partBytes: 4096,
+  });
+  const submitter = new KafkaExportSubmitter(kafkaClient(), requests);
+  t.after(async () => {
+    await member.stop();
+    await submitter.close();
+  });
+  await member.start();
+  const store = new CountingStore(s3);
+  const { url } = await startService(t, { store, submitter });
+  const filters = { type: ['PackageInstall', 'IntegrityCheck'], user: 'alice' };
+  const posted = await call(`${url}/v1/exports`, {
+    method: 'POST',
+    headers: { ...bearer(TOKENS.alice), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ format: 'csv', filters }),
+  });
+  assert.equal(posted.status, 202, posted.body.toString());
+  const { status_url: statusUrl, content_url: contentUrl } = JSON.parse(posted.body.toString()) as {
+    status_url: string;
+    content_url: string;
+  };
+  let result: ExportResult | { status: 'pending' } = { status: 'pending' };
+  for (
+    const deadline = Date.now() + 60_000;
+    result.status === 'pending' && Date.now() < deadline;
+  ) {
+    await sleep(250);
+    result = JSON.parse(
+      (await call(`${url}${statusUrl}`, { headers: bearer(TOKENS.alice) })).body.toString(),
+    ) as typeof result;
+  }
+  assert.equal(result.status, 'done', JSON.stringify(result));
+  const done = result as ExportResult;
+  assert.equal(done.requested_by, 'alice');
+  assert.ok(done.parts.length > 1, 'the export came in several parts');
+  const content = await call(`${url}${contentUrl}`, { headers: bearer(TOKENS.alice) });
+  assert.equal(content.status, 200);
+  assert.equal(content.headers['content-type'], 'text/csv; charset=utf-8; header=present');
+  const expected = await directExport(s3, 'csv', parseFilter(filters));
+  assert.equal(content.headers['content-length'], String(expected.length));
+  assert.deepEqual(content.body, expected);
 });

@@ -9,7 +9,8 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readArchive } from '../../../consumers/exporter/archive-reader.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { archiveObjectKeys, readArchive } from '../../../consumers/exporter/archive-reader.js';
 import type { HttpAccess } from '../../../consumers/exporter/http/context.js';
 import { LocalDirStore } from '../../../consumers/object-store/local-dir-store.js';
 import { FORMAT_CONTENT_TYPE } from '../../../consumers/exporter/export-request.js';
@@ -291,4 +292,65 @@ test('a direct export holds what the archive holds: the events are those readArc
   const ids = (JSON.parse(answer.body.toString()) as { id: string }[]).map((e) => e.id);
   const archived = (await collect(readArchive(store.inner, { prefix: PREFIX }))).map((e) => e.id);
   assert.deepEqual(ids, archived);
+});
+
+test('with a verify key, an object that does not verify stops the export: before any byte when it is the first, mid-body later', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const local = new LocalDirStore(join(await tempDir(t), 'archive'));
+  await writeArchive(t, local, { signingKey: privateKey });
+  const keys = await collect(archiveObjectKeys(local, PREFIX));
+  assert.equal(keys.length, 9);
+  const store = new CountingStore(local);
+  const accesses: HttpAccess[] = [];
+  const { url } = await startService(t, {
+    store,
+    verifyKey: publicKey,
+    graceMs: 3_600_000,
+    onAccess: (a) => void accesses.push(a),
+  });
+  const whole = await call(`${url}/v1/events?format=ndjson`, { headers: bearer(TOKENS.alice) });
+  assert.equal(whole.status, 200);
+  assert.ok(whole.complete);
+  const verified = JSON.parse(whole.trailers['x-audit-verification'] ?? 'null') as {
+    configured: boolean;
+    verified: number;
+    failed_total: number;
+  };
+  assert.equal(verified.configured, true);
+  assert.equal(verified.failed_total, 0);
+  assert.ok(verified.verified > 0);
+
+  // one byte changed in the sixth object
+  const sixth = keys[5] as string;
+  const bytes = await local.get(sixth);
+  bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0x01;
+  await local.put(sixth, bytes);
+  const cut = await call(`${url}/v1/events?format=ndjson`, { headers: bearer(TOKENS.alice) });
+  assert.equal(cut.status, 200);
+  assert.equal(cut.complete, false, 'the body ends without its last chunk');
+  assert.equal(cut.trailers['x-audit-counts'], undefined);
+  const sent = cut.body.toString().trim().split('\n').length;
+  assert.ok(sent <= 500, `${sent} events sent, none of the changed object's`);
+  await eventually(() => accesses.length === 2, 2000, 'the accesses');
+  assert.equal((accesses[1]?.error as { code?: string }).code, 'VERIFY_FAILED');
+
+  // without require_verified the changed object is read anyway, and its damaged block still ends the export
+  const unverified = await call(`${url}/v1/events?format=ndjson&require_verified=false`, {
+    headers: bearer(TOKENS.alice),
+  });
+  assert.equal(unverified.status, 200);
+  assert.equal(unverified.complete, false);
+  await eventually(() => accesses.length === 3, 2000, 'the accesses');
+  assert.equal((accesses[2]?.error as { code?: string }).code, 'ARCHIVE_CORRUPT');
+
+  const first = keys[0] as string;
+  const head = await local.get(first);
+  head[head.length - 10] = (head[head.length - 10] ?? 0) ^ 0x01;
+  await local.put(first, head);
+  const refused = await call(`${url}/v1/events?format=ndjson&require_verified=true`, {
+    headers: bearer(TOKENS.alice),
+  });
+  assert.equal(refused.status, 409);
+  assert.equal(errorOf(refused).code, 'VERIFY_FAILED');
+  assert.match(errorOf(refused).message, new RegExp(first));
 });

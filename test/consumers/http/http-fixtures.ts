@@ -4,6 +4,7 @@
  * file, a running service on loopback, and a client that keeps the trailers
  * and tells whether the body came whole.
  */
+import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -30,12 +31,12 @@ export const EXPORTS_PREFIX = 'exports';
 
 /**
  * Writes `runs` runs of `perRun` events (types and packages in turn) into
- * `store` in objects of `perObject` events.
+ * `store` in objects of `perObject` events, with digests when `signingKey` is given.
  */
 export async function writeArchive(
   t: TestContext,
   store: ObjectStore,
-  { runs = 3, perRun = 250, perObject = 100 } = {},
+  { runs = 3, perRun = 250, perObject = 100, signingKey = undefined as KeyObject | undefined } = {},
 ): Promise<void> {
   const spoolDir = join(await tempDir(t), 'spool');
   for (let run = 0; run < runs; run++) {
@@ -50,7 +51,7 @@ export async function writeArchive(
       );
     }
     await trail.close();
-    await spoolArchiver({ spoolDir, store, batch: { maxEvents: perObject } }).drain();
+    await spoolArchiver({ spoolDir, store, batch: { maxEvents: perObject }, signingKey }).drain();
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * An ExportSubmitter that sends each request to the requests topic, keyed by
  * its id, acknowledged by every in-sync replica: the request is durable when
- * submit resolves. One idempotent producer, connected at the first request
- * and again after a failure.
+ * submit resolves. One producer, connected at the first request and again
+ * after a failure. It is a plain producer, as `export --submit` uses: a request
+ * sent twice by a retry has one id, and the exporter answers the second from
+ * result.json.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { kafkaBrokers } from '../../../kafka/client.js';
@@ -22,7 +24,7 @@ export class KafkaExportSubmitter implements ExportSubmitter {
 
   #connected(): Promise<Producer> {
     this.#producer ??= (async () => {
-      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const producer = this.#kafka.producer();
       await producer.connect();
       return producer;
     })();

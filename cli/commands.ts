@@ -8,6 +8,8 @@ import { PRODUCE_COMMAND, produceCommand } from './commands/produce.js';
 import { TOPICS_COMMAND, topicsCommand } from './commands/topics.js';
 import { KEYS_COMMAND, keysCommand } from './commands/keys.js';
 import { VERIFY_COMMAND, verifyCommand } from './commands/verify.js';
+import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
+import { TOKENS_COMMAND, tokensCommand } from './commands/tokens.js';
 
 export const COMMANDS = {
   demo: { spec: DEMO_COMMAND, run: demoCommand },
@@ -19,4 +21,6 @@ export const COMMANDS = {
   topics: { spec: TOPICS_COMMAND, run: topicsCommand },
   keys: { spec: KEYS_COMMAND, run: keysCommand },
   verify: { spec: VERIFY_COMMAND, run: verifyCommand },
+  serve: { spec: SERVE_COMMAND, run: serveCommand },
+  tokens: { spec: TOKENS_COMMAND, run: tokensCommand },
 } as const;

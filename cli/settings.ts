@@ -23,6 +23,7 @@ import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js'
 import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
 import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
 import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
+import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
 import { TOPIC_SETTINGS } from '../kafka/topics.js';
 
@@ -278,6 +279,7 @@ export const SETTING_SECTIONS: readonly SettingSection[] = [
   { title: 'Topics', rows: Object.values(TOPIC_SETTINGS) },
   { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
   { title: 'S3', rows: Object.values(S3_SETTINGS) },
+  { title: 'HTTP service', rows: Object.values(HTTP_SETTINGS) },
 ];
 
 export const KNOWN_SETTINGS: ReadonlySet<string> = new Set(

@@ -9,6 +9,7 @@
  * store is already configured for exports, and a poll needs no consumer group,
  * no subscription made before the request is sent and no position to find.
  */
+import { KafkaExportSubmitter } from '../../consumers/exporter/http/kafka-submitter.js';
 import { hostname, userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -19,8 +20,7 @@ import { readSetting, type Env } from '../../common/settings.js';
 import { readExportResult } from '../../consumers/exporter/export-job.js';
 import type { ExportRequest, ExportResult } from '../../consumers/exporter/export-request.js';
 import { FILTER_PARAMS, filterParams, parseFilter } from '../../consumers/exporter/filter.js';
-import { createKafka, kafkaBrokers } from '../../kafka/client.js';
-import { kafkaCall } from '../../kafka/errors.js';
+import { createKafka } from '../../kafka/client.js';
 import { KAFKA_SETTINGS } from '../../kafka/settings.js';
 import { isExportFormat } from '../../schemas/render.js';
 import { UsageError } from '../args.js';
@@ -90,21 +90,12 @@ async function publishRequest(
   logger: Logger,
 ): Promise<void> {
   const kafka = createKafka(kafkaFor(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
-  const topic = settings.topics.exportRequestsTopic;
-  // a request sent twice (a retry) has one id: the exporter answers the second from result.json
-  const producer = kafka.producer();
-  const context = { operation: 'send an export request to', topic, brokers: kafkaBrokers(kafka) };
+  // the HTTP service's submitter: a request sent twice (a retry) has one id, answered once from result.json
+  const submitter = new KafkaExportSubmitter(kafka, settings.topics.exportRequestsTopic);
   try {
-    await kafkaCall(context, async () => {
-      await producer.connect();
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: [{ key: request.id, value: JSON.stringify(request) }],
-      });
-    });
+    await submitter.submit(request, new AbortController().signal);
   } finally {
-    await producer.disconnect().catch(() => undefined); // the send's outcome is what counts
+    await submitter.close();
   }
 }
 

@@ -10,10 +10,10 @@ import { RETRY_POLICIES } from '../../common/retry.js';
 import { readSetting, type Env } from '../../common/settings.js';
 import { HTTP_SETTINGS, port as portParser } from '../../consumers/exporter/http/http-settings.js';
 import { KafkaExportSubmitter } from '../../consumers/exporter/http/kafka-submitter.js';
-import type { HttpServiceOptions } from '../../consumers/exporter/http/context.js';
 import { HttpService, isLoopback, type TlsFiles } from '../../consumers/exporter/http/service.js';
 import { readPrivateFile, TokensFile } from '../../consumers/exporter/http/tokens.js';
 import { createKafka } from '../../kafka/client.js';
+import { recordAccessOnce } from '../access.js';
 import { CONFIG_OPTION, parseOptions, UsageError, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
 import { verifyKey } from '../keys.js';
@@ -46,12 +46,6 @@ SIGTERM or SIGINT.`,
     config: CONFIG_OPTION,
   },
 } as const satisfies CommandSpec;
-
-/**
- * Hooks the command line wires into the service; the access records of
- * exports served (who read the audit data) are written by `onAccess`.
- */
-export const SERVE_HOOKS: Pick<HttpServiceOptions, 'onAccess'> = {};
 
 async function tlsFiles(env: Env): Promise<TlsFiles | undefined> {
   const certPath = readSetting(env, HTTP_SETTINGS.tlsCert);
@@ -134,7 +128,22 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
       expected: verify.expected,
       maxConcurrentExports: readSetting(env, HTTP_SETTINGS.maxConcurrentExports),
       logger,
-      ...SERVE_HOOKS,
+      // who read the audit data: an access record through the configured trail, after each export
+      onAccess: async (access) => {
+        await recordAccessOnce(settings, logger, {
+          who: access.who,
+          from: access.from,
+          channel: 'http',
+          format: access.format,
+          filter: access.filter,
+          requestId: access.requestId,
+          counts: access.counts ?? { eventsMatched: access.events },
+          verification: access.verification,
+          error: access.error,
+          startedAt: access.startedAt,
+          endedAt: access.endedAt,
+        });
+      },
     },
     tls,
   );

@@ -56,7 +56,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Served> {
 test('tokens add prints a token once that serve accepts; list names it; revoke removes it', async (t) => {
   const dir = await tempDir(t);
   const file = join(dir, 'tokens');
-  const env = { AUDIT_HTTP_TOKENS_FILE: file, AUDIT_ARCHIVE_DIR: join(dir, 'archive') };
+  const env = {
+    AUDIT_HTTP_TOKENS_FILE: file,
+    AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+    AUDIT_SPOOL_DIR: join(dir, 'spool'),
+  };
   const added = cli(['tokens', 'add', 'siem'], env);
   assert.equal(added.status, 0, added.stderr);
   const token = added.stdout.trim();
@@ -114,6 +118,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const served = await serve(['--host', '0.0.0.0'], {
       AUDIT_HTTP_TOKENS_FILE: file,
       AUDIT_ARCHIVE_DIR: archive,
+      AUDIT_SPOOL_DIR: join(dir, 'spool'),
     });
     assert.match(served.url, /^http:\/\/0\.0\.0\.0:\d+\/$/);
     const port = new URL(served.url).port;
@@ -174,6 +179,7 @@ test('with a certificate and a key, serve speaks HTTPS only; a key others may re
     AUDIT_HTTP_TLS_CERT: cert,
     AUDIT_HTTP_TLS_KEY: key,
     AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+    AUDIT_SPOOL_DIR: join(dir, 'spool'),
   };
   const refused = cli(['serve', '--port', '0'], env);
   assert.equal(refused.status, 1);
@@ -198,4 +204,55 @@ test('with a certificate and a key, serve speaks HTTPS only; a key others may re
   served.kill('SIGTERM');
   assert.deepEqual(await served.exited, [0, null]);
   assert.ok(!/plain HTTP/.test(served.stderr()));
+});
+
+test('every export served is recorded: the access records name the token, the filters and the events, and an export selects them', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'tokens');
+  const token = cli(['tokens', 'add', 'siem-reader', '--file', file], {}).stdout.trim();
+  const env = {
+    AUDIT_HTTP_TOKENS_FILE: file,
+    AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+    AUDIT_SPOOL_DIR: join(dir, 'spool'),
+    AUDIT_LOG_LEVEL: 'warn',
+  };
+  // one spool feeds the archive: the events, then the access records of the exports served
+  for (let i = 0; i < 20; i++)
+    assert.equal(
+      cli(['emit', '--type', 'PackageInstall', '--package', `p${i % 2}`], env).status,
+      0,
+    );
+  assert.equal(cli(['archive', '--once'], env).status, 0);
+  const served = await serve([], env);
+  const direct = await call(`${served.url}v1/events?format=ndjson&package=p1`, {
+    headers: bearer(token),
+  });
+  assert.equal(direct.status, 200);
+  assert.equal(direct.body.toString().trim().split('\n').length, 10);
+  const refused = await call(`${served.url}v1/events?format=ndjson`, {
+    headers: bearer('not-the-token'),
+  });
+  assert.equal(refused.status, 401);
+  served.kill('SIGTERM');
+  assert.deepEqual(await served.exited, [0, null]);
+  assert.equal(cli(['archive', '--once'], env).status, 0);
+  const found = cli(
+    ['export', '--format', 'ndjson', '--type', 'IntegrityCheck', '--user', 'siem-reader'],
+    env,
+  );
+  assert.equal(found.status, 0, found.stderr);
+  const records = found.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { details: Record<string, string>; success: boolean });
+  assert.equal(
+    records.length,
+    1,
+    'one export served, one access record; a refused request read nothing',
+  );
+  const [record] = records;
+  assert.equal(record?.details['audit_access.channel'], 'http');
+  assert.equal(record?.details['audit_access.events'], '10');
+  assert.deepEqual(JSON.parse(record?.details['audit_access.filters'] ?? ''), { package: 'p1' });
+  assert.equal(record?.success, true);
 });

@@ -24,6 +24,7 @@ import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
 import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
 import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
 import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';
+import { SIEM_FEED_DEFAULTS } from '../consumers/siem-feed/siem-feed-member.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
 import { TOPIC_SETTINGS } from '../kafka/topics.js';
 
@@ -216,6 +217,33 @@ export const EXPORTER_SETTINGS = {
   }),
 } as const;
 
+export const SIEM_FEED_SETTINGS = {
+  groupId: setting({
+    name: 'AUDIT_SIEM_FEED_GROUP',
+    parser: text,
+    defaultDoc: '`audit-siem-<format>`',
+    doc: 'consumer group of `siem-feed`',
+  }),
+  transactionalIdPrefix: setting({
+    name: 'AUDIT_SIEM_FEED_TRANSACTIONAL_ID',
+    parser: text,
+    defaultDoc: '`<AUDIT_SIEM_FEED_GROUP>.<AUDIT_TOPIC>`',
+    doc: 'prefix of the transactional ids of `siem-feed` (`-<partition>` is added); the same on every member',
+  }),
+  batchEvents: setting({
+    name: 'AUDIT_SIEM_FEED_BATCH_EVENTS',
+    parser: positiveInteger,
+    default: SIEM_FEED_DEFAULTS.batchEvents,
+    doc: 'most events of one partition that `siem-feed` publishes in one transaction',
+  }),
+  sessionTimeoutMs: setting({
+    name: 'AUDIT_SIEM_FEED_SESSION_TIMEOUT_MS',
+    parser: milliseconds(6000),
+    default: SIEM_FEED_DEFAULTS.sessionTimeoutMs,
+    doc: 'consumer session timeout of `siem-feed`',
+  }),
+} as const;
+
 export const S3_SETTINGS = {
   bucket: setting({
     name: 'S3_BUCKET',
@@ -276,6 +304,7 @@ export const SETTING_SECTIONS: readonly SettingSection[] = [
   { title: 'Pipeline', rows: Object.values(PIPELINE_SETTINGS) },
   { title: 'Archive', rows: Object.values(ARCHIVE_SETTINGS) },
   { title: 'Exporter', rows: Object.values(EXPORTER_SETTINGS) },
+  { title: 'SIEM feed', rows: Object.values(SIEM_FEED_SETTINGS) },
   { title: 'Topics', rows: Object.values(TOPIC_SETTINGS) },
   { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
   { title: 'S3', rows: Object.values(S3_SETTINGS) },

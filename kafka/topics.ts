@@ -28,6 +28,11 @@ export interface TopicSettings {
   exportRequestsTopic: string;
   /** Export results, written in transactions by the exporter group. @defaultValue 'audit.export.results' */
   exportResultsTopic: string;
+  /**
+   * SIEM formats whose feed topics (`<eventsTopic>.<format>`, written in
+   * transactions by `siem-feed`) are created. @defaultValue ['ocsf', 'ecs', 'cef']
+   */
+  siemFeedFormats: readonly string[];
   /** Partitions of new topics. @defaultValue 6 */
   partitions: number;
   /** Replicas of new topics. @defaultValue min(3, brokers in the cluster) */
@@ -44,6 +49,7 @@ export const TOPIC_DEFAULTS = {
   alertsTopic: 'audit.alerts',
   exportRequestsTopic: 'audit.export.requests',
   exportResultsTopic: 'audit.export.results',
+  siemFeedFormats: ['ocsf', 'ecs', 'cef'],
   partitions: 6,
   retentionMs: 30 * 24 * 3600 * 1000,
 } as const satisfies Partial<TopicSettings>;
@@ -57,6 +63,17 @@ const retention: SettingParser<number> = {
   parse: (raw) => {
     const n = wholeNumber(-1, '').parse(raw);
     return n === -1 || (n !== undefined && n >= 3_600_000) ? n : undefined;
+  },
+};
+
+/** A comma-separated list of format names; empty or `none` for none. */
+const formatList: SettingParser<readonly string[]> = {
+  expects: 'format names separated by commas (e.g. ocsf,cef), or none',
+  parse: (raw) => {
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed === 'none') return [];
+    const names = trimmed.split(',').map((name) => name.trim());
+    return names.every((name) => /^[a-z0-9]+$/.test(name)) ? [...new Set(names)] : undefined;
   },
 };
 
@@ -91,6 +108,13 @@ export const TOPIC_SETTINGS = {
     parser: topicName,
     default: TOPIC_DEFAULTS.exportResultsTopic,
     doc: 'export results, written by the exporter group in transactions (read them read_committed)',
+  }),
+  siemFeedFormats: setting({
+    name: 'AUDIT_SIEM_FEED_FORMATS',
+    parser: formatList,
+    default: TOPIC_DEFAULTS.siemFeedFormats,
+    defaultDoc: '`ocsf,ecs,cef`',
+    doc: 'SIEM formats whose feed topics `<AUDIT_TOPIC>.<format>` `topics ensure` creates (`none`: no feed topic)',
   }),
   partitions: setting({
     name: 'AUDIT_TOPIC_PARTITIONS',
@@ -128,6 +152,7 @@ export function topicSettingsFromEnv(env: Env = process.env): TopicSettings {
     alertsTopic: readSetting(env, s.alertsTopic),
     exportRequestsTopic: readSetting(env, s.exportRequestsTopic),
     exportResultsTopic: readSetting(env, s.exportResultsTopic),
+    siemFeedFormats: readSetting(env, s.siemFeedFormats),
     partitions: readSetting(env, s.partitions),
     replicationFactor: readSetting(env, s.replicationFactor),
     minInsyncReplicas: readSetting(env, s.minInsyncReplicas),
@@ -171,6 +196,7 @@ export function desiredTopics(settings: TopicSettings, brokerCount: number): Top
     settings.alertsTopic,
     settings.exportRequestsTopic,
     settings.exportResultsTopic,
+    ...settings.siemFeedFormats.map((format) => `${settings.eventsTopic}.${format}`),
   ].map((name) => ({
     name,
     partitions: settings.partitions,

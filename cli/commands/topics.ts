@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { RETRY_POLICIES } from '../../common/retry.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
-import { ensureTopics } from '../../kafka/topics.js';
+import { ConfigError } from '../../common/errors.js';
+import { ensureTopics, TOPIC_SETTINGS } from '../../kafka/topics.js';
+import { isSiemFormat, SIEM_FORMATS } from '../../schemas/siem/index.js';
 import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 
@@ -13,7 +15,7 @@ export const TOPICS_COMMAND = {
   action: 'ensure',
   summary: 'create the Kafka topics (topics ensure) and report drift',
   description: `Creates the events, dead-letter, alerts, export requests and export results topics
-that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
+and the SIEM feed topics <AUDIT_TOPIC>.<format> of AUDIT_SIEM_FEED_FORMATS that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
 AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC, AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
 and the exit code is then 3.`,
   options: { config: CONFIG_OPTION },
@@ -27,6 +29,12 @@ export async function topicsCommand(args: string[], logger: Logger): Promise<num
     );
   const o = parseOptions(rest, TOPICS_COMMAND.options);
   const settings = cliSettings(effectiveEnv(o.config));
+  const unknown = settings.topics.siemFeedFormats.filter((format) => !isSiemFormat(format));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      TOPIC_SETTINGS.siemFeedFormats.name,
+      `${unknown.join(', ')} is not a SIEM format (${SIEM_FORMATS.join(', ')})`,
+    );
   const kafka = createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient });
   const report = await withAdmin(kafka, { operation: 'ensure topics' }, (admin) =>
     ensureTopics(admin, settings.topics),

@@ -2,7 +2,7 @@
  * The dead-letter topic (`<topic>.dlq`): each record that does not decode goes
  * there with its key, value and headers, plus the reason and where it came from.
  */
-import kafkajs, { type Kafka, type Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import type { DeadLetter, DeadLetterSink } from './record-source.js';
 
 export const DLQ_HEADERS = {
@@ -11,6 +11,22 @@ export const DLQ_HEADERS = {
   partition: 'dlq_source_partition',
   offset: 'dlq_source_offset',
 } as const;
+
+/** The record for the dead-letter topic: the bytes as they were, and why and whence in the headers. */
+export function deadLetterMessage(record: DeadLetter): Message {
+  return {
+    key: record.key,
+    value: record.value,
+    timestamp: String(record.timestamp),
+    headers: {
+      ...record.headers,
+      [DLQ_HEADERS.reason]: `${record.decoded.error.code}: ${record.decoded.error.message}`,
+      [DLQ_HEADERS.topic]: record.topic,
+      [DLQ_HEADERS.partition]: String(record.partition),
+      [DLQ_HEADERS.offset]: String(record.offset),
+    },
+  };
+}
 
 export class KafkaDeadLetters implements DeadLetterSink {
   readonly target: string;
@@ -36,18 +52,7 @@ export class KafkaDeadLetters implements DeadLetterSink {
     await this.producer.send({
       topic: this.target,
       acks: -1,
-      messages: records.map((record) => ({
-        key: record.key,
-        value: record.value,
-        timestamp: String(record.timestamp),
-        headers: {
-          ...record.headers,
-          [DLQ_HEADERS.reason]: `${record.decoded.error.code}: ${record.decoded.error.message}`,
-          [DLQ_HEADERS.topic]: record.topic,
-          [DLQ_HEADERS.partition]: String(record.partition),
-          [DLQ_HEADERS.offset]: String(record.offset),
-        },
-      })),
+      messages: records.map(deadLetterMessage),
     });
   }
 

@@ -85,7 +85,20 @@ test('topic settings: defaults fit a single broker and a three-broker cluster', 
       'audit.alerts',
       'audit.export.requests',
       'audit.export.results',
+      'audit.events.ocsf',
+      'audit.events.ecs',
+      'audit.events.cef',
     ],
+  );
+  assert.deepEqual(
+    desiredTopics(topicSettingsFromEnv({ AUDIT_TOPIC: 'ev', AUDIT_SIEM_FEED_FORMATS: 'cef' }), 1)
+      .map((s) => s.name)
+      .filter((name) => name.startsWith('ev.') && !name.endsWith('.dlq')),
+    ['ev.cef'],
+  );
+  assert.equal(
+    desiredTopics(topicSettingsFromEnv({ AUDIT_SIEM_FEED_FORMATS: 'none' }), 1).length,
+    5,
   );
   assert.equal(single[0]?.replicationFactor, 1);
   assert.equal(single[0]?.configs['min.insync.replicas'], '1');
@@ -98,6 +111,9 @@ test('topic settings: defaults fit a single broker and a three-broker cluster', 
 
 test('topic settings: bad values name the setting', () => {
   assert.throws(() => topicSettingsFromEnv({ AUDIT_TOPIC: 'bad topic' }), { field: 'AUDIT_TOPIC' });
+  assert.throws(() => topicSettingsFromEnv({ AUDIT_SIEM_FEED_FORMATS: 'ocsf;cef' }), {
+    field: 'AUDIT_SIEM_FEED_FORMATS',
+  });
   assert.throws(() => topicSettingsFromEnv({ AUDIT_TOPIC_PARTITIONS: '0' }), {
     field: 'AUDIT_TOPIC_PARTITIONS',
   });

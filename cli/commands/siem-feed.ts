@@ -1,0 +1,121 @@
+/**
+ * `siem-feed --format ocsf|ecs|cef`: a member of the SIEM feed group of that
+ * format. Republishes every event of the events topic, rendered in the format,
+ * on `<events topic>.<format>` in Kafka transactions, until SIGTERM/SIGINT.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { readSetting } from '../../common/settings.js';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import {
+  SiemFeedMember,
+  siemFeedGroup,
+  siemFeedTopic,
+} from '../../consumers/siem-feed/siem-feed-member.js';
+import { createKafka, withAdmin } from '../../kafka/client.js';
+import { isSiemFormat, SIEM_FORMATS } from '../../schemas/siem/index.js';
+import { parseOptions, CONFIG_OPTION, UsageError, type CommandSpec } from '../args.js';
+import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
+import { SIEM_FEED_SETTINGS } from '../settings.js';
+
+export const SIEM_FEED_COMMAND = {
+  name: 'siem-feed',
+  summary: 'republish the events in a SIEM format on <events topic>.<format> (kafka)',
+  description: `Joins the consumer group of the format (AUDIT_SIEM_FEED_GROUP, default audit-siem-<format>)
+on the events topic (AUDIT_TOPIC) and publishes every event, rendered in the format, on
+<AUDIT_TOPIC>.<format> with the event's key (the package name), so that the order of each package
+is kept. Records that do not decode go to the dead-letter topic. Events and offsets are committed
+in Kafka transactions: a read_committed reader sees every event once, whenever a member is killed.
+Runs until SIGTERM or SIGINT; see docs/siem.md.`,
+  options: {
+    format: {
+      type: 'string',
+      value: SIEM_FORMATS.join('|'),
+      required: true,
+      doc: 'the SIEM format of the feed',
+    },
+    config: CONFIG_OPTION,
+  },
+} as const satisfies CommandSpec;
+
+function untilSignal(): { signal: AbortSignal; dispose: () => void } {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    signal: stop.signal,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+export async function siemFeedCommand(args: string[], logger: Logger): Promise<number> {
+  const o = parseOptions(args, SIEM_FEED_COMMAND.options);
+  const format = o.format;
+  if (format === undefined)
+    throw new UsageError(`--format is required: ${SIEM_FORMATS.join(', ')}`);
+  if (!isSiemFormat(format))
+    throw new UsageError(`--format must be ${SIEM_FORMATS.join(', ')}, got "${format}"`);
+  // a signal during the start is a clean stop too, once the member has started
+  const { signal, dispose } = untilSignal();
+  try {
+    const env = effectiveEnv(o.config);
+    const settings = cliSettings(env);
+    const kafkaSettings = requireKafka(settings);
+    const s = SIEM_FEED_SETTINGS;
+    const eventsTopic = settings.topics.eventsTopic;
+    const groupId = readSetting(env, s.groupId) ?? siemFeedGroup(format);
+    const outputTopic = siemFeedTopic(eventsTopic, format);
+    // quick checks of the broker, the credentials and the topics, before the group starts
+    await withAdmin(
+      createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
+      {
+        operation: 'read the offsets of',
+        topic: `${eventsTopic} and ${outputTopic}`,
+        group: groupId,
+      },
+      async (admin) => {
+        await admin.fetchTopicOffsets(eventsTopic);
+        await admin.fetchTopicOffsets(outputTopic);
+      },
+    );
+    const member = new SiemFeedMember({
+      kafka: createKafka(kafkaSettings, logger),
+      format,
+      eventsTopic,
+      outputTopic,
+      dlqTopic: settings.topics.dlqTopic,
+      groupId,
+      transactionalIdPrefix: readSetting(env, s.transactionalIdPrefix),
+      batchEvents: readSetting(env, s.batchEvents),
+      sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
+      logger: logger.child({ member: `${hostname()}-${process.pid}` }),
+    });
+    try {
+      await member.start();
+      await Promise.race([
+        member.failed,
+        new Promise((resolve) =>
+          signal.aborted
+            ? resolve(undefined)
+            : signal.addEventListener('abort', resolve, { once: true }),
+        ),
+      ]);
+    } finally {
+      await member.stop();
+    }
+    // a kafkajs client that lost its broker may still hold a reconnect timer
+    setTimeout(() => process.exit(), 1000).unref();
+    if (member.failure !== undefined) throw member.failure;
+    const st = member.stats;
+    process.stdout.write(
+      `published ${st.published} events on ${outputTopic} in ${st.transactions} transactions (${st.deadLettered} to the dead-letter topic, ${st.skipped} skipped as published before)\n`,
+    );
+    return 0;
+  } finally {
+    dispose();
+  }
+}

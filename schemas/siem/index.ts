@@ -1,0 +1,42 @@
+/**
+ * Renderings of audit events for SIEMs (pure): OCSF 1.3.0 JSON, ECS 8.11 JSON
+ * and ArcSight CEF lines. See docs/siem.md for the mappings.
+ */
+import { AuditError, AuditErrorCode } from '../../common/errors.js';
+import type { AuditEventRecord } from '../event-record.js';
+import { renderCef } from './cef.js';
+import { renderEcs } from './ecs.js';
+import { renderOcsf } from './ocsf.js';
+
+export { OCSF_VERSION, toOcsf } from './ocsf.js';
+export { ECS_VERSION, toEcs } from './ecs.js';
+export { escapeCefHeader, escapeCefValue } from './cef.js';
+
+export const SIEM_FORMATS = ['ocsf', 'ecs', 'cef'] as const;
+export type SiemFormat = (typeof SIEM_FORMATS)[number];
+
+export function isSiemFormat(value: unknown): value is SiemFormat {
+  return typeof value === 'string' && (SIEM_FORMATS as readonly string[]).includes(value);
+}
+
+/**
+ * One event for a SIEM: a JSON document for `ocsf` and `ecs`, one CEF line
+ * without a line end for `cef`. A format outside SIEM_FORMATS (from untyped
+ * callers) is an INVALID_OPTION error naming it.
+ */
+export function renderSiem(format: SiemFormat, record: AuditEventRecord): string {
+  switch (format) {
+    case 'ocsf':
+      return renderOcsf(record);
+    case 'ecs':
+      return renderEcs(record);
+    case 'cef':
+      return renderCef(record);
+    default:
+      throw new AuditError(
+        AuditErrorCode.InvalidOption,
+        `unknown SIEM format ${JSON.stringify(String(format))} (one of ${SIEM_FORMATS.join(', ')})`,
+        { field: 'format' },
+      );
+  }
+}

@@ -62,8 +62,9 @@ const dictionary = read('dictionary.json') as {
   attributes: Record<string, Json>;
   types: { attributes: Record<string, Json> };
 };
-const categories = (read('categories.json') as { attributes: Record<string, { uid: number }> })
-  .attributes;
+const categories = (
+  read('categories.json') as { attributes: Record<string, { uid: number; caption: string }> }
+).attributes;
 const events = new Map<string, { path: string; def: Json }>();
 for (const path of list('events')) {
   const def = read(path);
@@ -150,6 +151,21 @@ function objectChain(name: string): Json[] {
   return [...(typeof parent === 'string' ? objectChain(parent) : []), entry.def];
 }
 
+/** As the OCSF server compiles a class: its class_uid and category_uid enums hold its own ids (the base event's hold 0). */
+function classAttributes(
+  attributes: Record<string, Attribute>,
+  categoryUid: number,
+  categoryCaption: string,
+  own: Json,
+): Record<string, Attribute> {
+  const classUid = categoryUid * 1000 + (own['uid'] as number);
+  return {
+    ...attributes,
+    category_uid: { ...attributes['category_uid']!, enum: { [categoryUid]: categoryCaption } },
+    class_uid: { ...attributes['class_uid']!, enum: { [classUid]: own['caption'] as string } },
+  };
+}
+
 const classes: Record<string, unknown> = {};
 for (const name of CLASSES) {
   const chain = classChain(name);
@@ -169,7 +185,7 @@ for (const name of CLASSES) {
     class_uid: categoryUid * 1000 + (own['uid'] as number),
     profiles: [...new Set(chain.flatMap((d) => (d['profiles'] ?? []) as string[]))],
     constraints: own['constraints'] ?? {},
-    attributes: resolve(attrs),
+    attributes: classAttributes(resolve(attrs), categoryUid, categories[category]!.caption, own),
   };
 }
 const objects: Record<string, unknown> = {};

@@ -83,10 +83,10 @@ function check(
       problems.push(`${path}${name}: required by OCSF ${FIXTURE.version}, missing`);
   }
   for (const [kind, names] of Object.entries(def.constraints)) {
-    const present = (names as string[]).filter((n) => value[n] !== undefined).length;
+    const present = names.filter((n) => value[n] !== undefined).length;
     const ok = kind === 'at_least_one' ? present >= 1 : kind === 'just_one' ? present === 1 : true;
     if (!ok && !knownGap(path, objectName, kind, value))
-      problems.push(`${path}: constraint ${kind} of ${(names as string[]).join(', ')} not met`);
+      problems.push(`${path}: constraint ${kind} of ${names.join(', ')} not met`);
   }
   for (const [name, item] of Object.entries(value)) {
     const attribute = def.attributes[name];

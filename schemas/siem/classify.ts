@@ -5,6 +5,7 @@
  * (1 Informational to 5 Critical) from which ECS's `event.severity` and CEF's
  * severity follow. The rules are in docs/siem.md.
  */
+import { AuditErrorCode, ValidationError } from '../../common/errors.js';
 import type { AuditEventRecord } from '../event-record.js';
 import { AuditEventType } from '../event-type.js';
 
@@ -136,10 +137,15 @@ export function classify(record: AuditEventRecord): Classified {
             : 2;
       return { ...base, action, kind: 'runtime-protection', severity };
     }
-    default:
-      // ConfigurationChange, and whatever a later schema adds: rendered as a configuration change is not
-      // right for a new type, so a new symbol must add its own case (a unit test covers all seven)
+    case AuditEventType.ConfigurationChange:
       return { ...base, kind: 'configuration-change', severity: 2 };
+    default:
+      // a type this version does not know has no mapping: refused, never rendered as something it is not
+      throw new ValidationError(
+        AuditErrorCode.UnknownEventType,
+        'event_type',
+        `${JSON.stringify(record.event_type)} has no SIEM mapping`,
+      );
   }
 }
 

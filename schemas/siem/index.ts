@@ -22,7 +22,8 @@ export function isSiemFormat(value: unknown): value is SiemFormat {
 /**
  * One event for a SIEM: a JSON document for `ocsf` and `ecs`, one CEF line
  * without a line end for `cef`. A format outside SIEM_FORMATS (from untyped
- * callers) is an INVALID_OPTION error naming it.
+ * callers) is an INVALID_OPTION error naming it; an `event_type` that is not
+ * one of the seven is a ValidationError UNKNOWN_EVENT_TYPE (field `event_type`).
  */
 export function renderSiem(format: SiemFormat, record: AuditEventRecord): string {
   switch (format) {

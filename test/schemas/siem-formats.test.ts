@@ -28,6 +28,18 @@ test('an unknown format from an untyped caller is INVALID_OPTION naming it', () 
   );
 });
 
+test('an event type without a mapping is refused, never rendered as another', () => {
+  for (const format of SIEM_FORMATS)
+    assert.throws(
+      () => renderSiem(format, record({ event_type: 'PackagePublish' })),
+      (error: unknown) =>
+        error instanceof AuditError &&
+        error.code === AuditErrorCode.UnknownEventType &&
+        error.field === 'event_type' &&
+        /"PackagePublish"/u.test(error.message),
+    );
+});
+
 test('every event type renders in every format: one JSON document or one line, no line end', () => {
   for (const eventType of AUDIT_EVENT_TYPES)
     for (const format of SIEM_FORMATS) {

@@ -26,3 +26,4 @@ export { readArchive } from './consumers/exporter/archive-reader.js';
 export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
 export { EXPORT_FORMATS, type ExportFormat } from './schemas/render.js';
 export { exportToFile, writeExport } from './schemas/write-export.js';
+export { isSiemFormat, renderSiem, SIEM_FORMATS, type SiemFormat } from './schemas/siem/index.js';

@@ -14,6 +14,8 @@ import { recordFromJson } from '../../schemas/record-from-json.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { SIEM_FORMATS, type SiemFormat } from '../../schemas/siem/index.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
+import { parseCef } from '../schemas/cef-parser.js';
+import { type Json, validateOcsf } from '../schemas/ocsf-validator.js';
 import { pipelineEnv, waitUntil } from './pipeline.js';
 import { brokers, createTopics, kafkaClient, MAIN } from './stack.js';
 
@@ -306,8 +308,15 @@ test('kcat reads each feed topic as text: one record per event, with its key, ho
       .entries()) {
       const id = eventId(n);
       assert.equal(key, `pkg-${n % 4}`);
-      if (format === 'cef') assert.ok(value.includes(id), value);
-      else assert.ok(JSON.stringify(JSON.parse(value)).includes(`"${id}"`), value);
+      if (format === 'cef') {
+        // each line as the independent CEF reader parses it
+        assert.equal(parseCef(value).extension.get('externalId'), id, value);
+      } else {
+        const document = JSON.parse(value) as Json;
+        assert.ok(JSON.stringify(document).includes(`"${id}"`), value);
+        // each OCSF record against the published OCSF schema
+        if (format === 'ocsf') assert.deepEqual(validateOcsf(document), [], value);
+      }
     }
   }
 });

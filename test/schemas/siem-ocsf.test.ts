@@ -7,7 +7,6 @@
  * constraints of classes and objects.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { renderSiem } from '../../schemas/siem/index.js';
@@ -15,178 +14,7 @@ import { OCSF_VERSION } from '../../schemas/siem/ocsf.js';
 import { SIEM_PRODUCT } from '../../schemas/siem/product.js';
 import { accessRecords, allRecords, edgeRecords, hostileRecords } from './siem-corpus.js';
 import { record } from '../helpers.js';
-
-interface Attribute {
-  requirement: 'required' | 'recommended' | 'optional';
-  type: string;
-  base_type: string;
-  object_type?: string;
-  is_array: boolean;
-  enum?: Record<string, string>;
-  profile?: string;
-}
-interface Definition {
-  caption: string;
-  constraints: { at_least_one?: string[]; just_one?: string[] };
-  attributes: Record<string, Attribute>;
-}
-interface ClassDefinition extends Definition {
-  category_uid: number;
-  class_uid: number;
-  profiles: string[];
-}
-interface Fixture {
-  version: string;
-  source: { repository: string; tag: string; commit: string };
-  classes: Record<string, ClassDefinition>;
-  objects: Record<string, Definition>;
-}
-
-const FIXTURE = JSON.parse(
-  readFileSync(
-    new URL('../../../test/schemas/fixtures/ocsf-1.3.0-classes.json', import.meta.url),
-    'utf8',
-  ),
-) as Fixture;
-const BY_UID = new Map(Object.values(FIXTURE.classes).map((c) => [c.class_uid, c]));
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Places where the rendering cannot meet a constraint, each with the reason (docs/siem.md says so too). */
-function knownGap(path: string, object: string, constraint: string, value: Json): boolean {
-  // our scans name CVE ids only when details.cve / details.cves hold them; OCSF wants a cve or cwe
-  return (
-    object === 'vulnerability' &&
-    constraint === 'at_least_one' &&
-    value['cve'] === undefined &&
-    /vulnerabilities/u.test(path)
-  );
-}
-
-/** Problems of `value` as an instance of the attributes `def`, with the profiles the event applies. */
-function check(
-  path: string,
-  value: Json,
-  def: Definition,
-  objectName: string,
-  profiles: string[],
-  problems: string[],
-): void {
-  for (const [name, attribute] of Object.entries(def.attributes)) {
-    if (attribute.requirement !== 'required') continue;
-    if (attribute.profile !== undefined && !profiles.includes(attribute.profile)) continue;
-    if (value[name] === undefined)
-      problems.push(`${path}${name}: required by OCSF ${FIXTURE.version}, missing`);
-  }
-  for (const [kind, names] of Object.entries(def.constraints)) {
-    const present = names.filter((n) => value[n] !== undefined).length;
-    const ok = kind === 'at_least_one' ? present >= 1 : kind === 'just_one' ? present === 1 : true;
-    if (!ok && !knownGap(path, objectName, kind, value))
-      problems.push(`${path}: constraint ${kind} of ${names.join(', ')} not met`);
-  }
-  for (const [name, item] of Object.entries(value)) {
-    const attribute = def.attributes[name];
-    if (attribute === undefined) {
-      problems.push(`${path}${name}: not an attribute of ${objectName} in OCSF ${FIXTURE.version}`);
-      continue;
-    }
-    if (attribute.profile !== undefined && !profiles.includes(attribute.profile))
-      problems.push(
-        `${path}${name}: from profile ${attribute.profile}, which metadata.profiles does not name`,
-      );
-    if (attribute.is_array) {
-      if (!Array.isArray(item)) problems.push(`${path}${name}: must be an array`);
-      else
-        item.forEach((element, i) =>
-          checkValue(`${path}${name}[${i}]`, element, attribute, profiles, problems),
-        );
-    } else checkValue(`${path}${name}`, item, attribute, profiles, problems);
-    // a caption beside an id (`type` beside `type_id`) must be the id's caption unless the id is Other
-    if (name.endsWith('_id') && attribute.enum !== undefined) {
-      const sibling = value[name.slice(0, -3)];
-      const caption = attribute.enum[String(item)];
-      if (sibling !== undefined && String(item) !== '99' && sibling !== caption)
-        problems.push(
-          `${path}${name.slice(0, -3)}: ${JSON.stringify(sibling)} is not the caption of ${name} ${String(item)} (${caption})`,
-        );
-    }
-  }
-}
-
-function checkValue(
-  path: string,
-  item: unknown,
-  attribute: Attribute,
-  profiles: string[],
-  problems: string[],
-): void {
-  switch (attribute.base_type) {
-    case 'string_t':
-      if (typeof item !== 'string') problems.push(`${path}: ${attribute.type} must be a string`);
-      break;
-    case 'integer_t':
-    case 'long_t':
-      if (!Number.isSafeInteger(item))
-        problems.push(`${path}: ${attribute.type} must be an integer`);
-      break;
-    case 'boolean_t':
-      if (typeof item !== 'boolean') problems.push(`${path}: must be a boolean`);
-      break;
-    case 'object_t': {
-      if (!isObject(item)) {
-        problems.push(`${path}: must be an object`);
-        break;
-      }
-      const objectType = attribute.object_type ?? '';
-      if (objectType === 'object') break; // `unmapped`: any object
-      const def = FIXTURE.objects[objectType];
-      if (def === undefined) problems.push(`${path}: object ${objectType} is not in the fixture`);
-      else check(`${path}.`, item, def, objectType, profiles, problems);
-      break;
-    }
-    default:
-      problems.push(
-        `${path}: type ${attribute.type} (${attribute.base_type}) not checked by this test`,
-      );
-  }
-  if (attribute.enum !== undefined && !Object.hasOwn(attribute.enum, String(item)))
-    problems.push(
-      `${path}: ${String(item)} is not one of ${Object.keys(attribute.enum).join(', ')}`,
-    );
-}
-
-/** Every problem of one OCSF event against the fixture; [] when it conforms. */
-function validate(event: Json): string[] {
-  const problems: string[] = [];
-  const cls = BY_UID.get(event['class_uid'] as number);
-  if (cls === undefined)
-    return [`class_uid ${String(event['class_uid'])} is not a class the fixture holds`];
-  const metadata = isObject(event['metadata']) ? event['metadata'] : {};
-  const profiles = (metadata['profiles'] ?? []) as string[];
-  for (const profile of profiles)
-    if (!cls.profiles.includes(profile))
-      problems.push(`metadata.profiles: ${cls.caption} has no profile ${profile}`);
-  if (event['category_uid'] !== cls.category_uid)
-    problems.push(`category_uid ${String(event['category_uid'])} != ${cls.category_uid}`);
-  if (event['type_uid'] !== cls.class_uid * 100 + (event['activity_id'] as number))
-    problems.push('type_uid != class_uid * 100 + activity_id');
-  const category = cls.attributes['category_uid']?.enum?.[String(cls.category_uid)];
-  if (event['category_name'] !== category)
-    problems.push(`category_name ${String(event['category_name'])} != ${category}`);
-  if (event['class_name'] !== cls.caption)
-    problems.push(`class_name ${String(event['class_name'])} != ${cls.caption}`);
-  const activity = cls.attributes['activity_id']?.enum?.[String(event['activity_id'])];
-  if (event['type_name'] !== `${cls.caption}: ${activity}`)
-    problems.push(`type_name ${String(event['type_name'])}`);
-  if (metadata['version'] !== FIXTURE.version)
-    problems.push(`metadata.version ${String(metadata['version'])} != ${FIXTURE.version}`);
-  check('', event, cls, cls.caption, profiles, problems);
-  return problems;
-}
+import { FIXTURE, type Json, validateOcsf } from './ocsf-validator.js';
 
 function ocsf(r: AuditEventRecord): Json {
   const text = renderSiem('ocsf', r);
@@ -217,14 +45,14 @@ test('every rendered event conforms to its OCSF 1.3.0 class: required attributes
   for (const r of records) {
     const event = ocsf(r);
     classes.add(event['class_uid'] as number);
-    assert.deepEqual(validate(event), [], `${r.event_type} ${JSON.stringify(r.details)}`);
+    assert.deepEqual(validateOcsf(event), [], `${r.event_type} ${JSON.stringify(r.details)}`);
   }
   assert.deepEqual([...classes].sort(), [2002, 2004, 5019, 6002, 6005, 6007]);
 });
 
 test('the validator finds what is wrong (it is not a test that cannot fail)', () => {
   const good = ocsf(record());
-  assert.deepEqual(validate(good), []);
+  assert.deepEqual(validateOcsf(good), []);
   const cases: [string, (e: Json) => void, RegExp][] = [
     ['missing app', (e) => delete e['app'], /^app: required/u],
     ['wrong type_uid', (e) => (e['type_uid'] = 600203), /type_uid/u],
@@ -249,8 +77,8 @@ test('the validator finds what is wrong (it is not a test that cannot fail)', ()
     const event = structuredClone(good);
     spoil(event);
     assert.ok(
-      validate(event).some((p) => expected.test(p)),
-      `${name}: ${validate(event).join('; ')}`,
+      validateOcsf(event).some((p) => expected.test(p)),
+      `${name}: ${validateOcsf(event).join('; ')}`,
     );
   }
 });

@@ -12,7 +12,8 @@ import {
   parseFilter,
   type EventFilter,
 } from '../../consumers/exporter/filter.js';
-import { isExportFormat } from '../../schemas/render.js';
+import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { isExportFormat, type ExportFormat } from '../../schemas/render.js';
 import { exportToFile, writeExport } from '../../schemas/write-export.js';
 import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
@@ -98,6 +99,22 @@ export function summaryLine(run: Pick<ExportRun, 'counts' | 'verification'>): st
   return `audit-trail: export: objects listed ${c.objectsListed}, selected ${c.objectsSelected}, skipped ${c.objectsSkipped}, read ${c.objectsRead}; events ${c.eventsMatched}; ${verificationText(run.verification)}\n`;
 }
 
+/**
+ * Writes the export to stdout. A reader that closes the pipe early (`| head`)
+ * ends the export quietly, as it would end any other command line tool: what
+ * was read so far is what its access record counts.
+ */
+async function toStdout(
+  format: ExportFormat,
+  records: AsyncIterable<AuditEventRecord>,
+): Promise<void> {
+  try {
+    await writeExport(format, records, process.stdout);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  }
+}
+
 export async function exportCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORT_COMMAND.options);
   if (o.submit === true || o.wait === true) return exportSubmit(o, logger);
@@ -133,7 +150,7 @@ export async function exportCommand(args: string[], logger: Logger): Promise<num
     access.counts = run.counts;
     access.verification = run.verification;
     try {
-      if (o.out === undefined) await writeExport(format, run.records, process.stdout);
+      if (o.out === undefined) await toStdout(format, run.records);
       else await exportToFile(o.out, format, run.records);
     } finally {
       progress.finish(run.counts);

@@ -240,3 +240,41 @@ test('with Kafka unreachable the export is delivered, exits 1 naming Kafka, and 
   const [kept] = await readSpool(spool);
   assert.match(kept?.value ?? '', /audit_access/, 'the record is kept for the next run');
 });
+
+test('a reader that closes the pipe early (| head) ends the export quietly, and the access is recorded', async (t) => {
+  const { dir, ok, accessRecords } = await pipeline(t);
+  const lines = Array.from({ length: 3000 }, (_, i) =>
+    JSON.stringify({ event_type: 'PackageInstall', package_name: `p${i % 7}`, user: 'ada' }),
+  );
+  writeFileSync(join(dir, 'events.ndjson'), `${lines.join('\n')}\n`);
+  ok(['produce', '--from', join(dir, 'events.ndjson')]);
+  ok(['archive', '--once']);
+  // `export ... | head -c 100`, with a shell, as an operator would type it
+  const piped = spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; "${process.execPath}" "${MAIN}" export --format csv | head -c 100 >/dev/null`,
+    ],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AUDIT_LOG_LEVEL: 'warn',
+        AUDIT_SPOOL_DIR: join(dir, 'spool'),
+        AUDIT_ARCHIVE_DIR: join(dir, 'archive'),
+      },
+    },
+  );
+  assert.equal(piped.status, 0);
+  assert.doesNotMatch(piped.stderr, /unexpected error|EPIPE/, piped.stderr);
+  assert.match(piped.stderr, /^audit-trail: export: objects listed/m);
+  ok(['archive', '--once']);
+  const records = accessRecords();
+  assert.equal(records.length, 1, 'the piped export is recorded');
+  assert.equal(records[0]?.success, true);
+  assert.ok(
+    Number(records[0]?.details['audit_access.events']) < 3000,
+    'what was read before the reader left',
+  );
+});

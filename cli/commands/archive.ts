@@ -4,6 +4,7 @@
  * (the local folder or S3). Runs until SIGTERM/SIGINT, then writes the open
  * batches; `--once` stops when everything the source held at start is archived.
  */
+import { untilSignal } from '../signals.js';
 import type { Logger } from 'pino';
 import type { ArchiveStats, Archiver } from '../../consumers/archiver/archiver.js';
 import { kafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
@@ -19,20 +20,6 @@ import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
 
 export const ARCHIVER_GROUP = ARCHIVER_DEFAULTS.groupId;
-
-function untilSignal(): { signal: AbortSignal; dispose: () => void } {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    signal: stop.signal,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
 
 /** The archiver of the configured transport: the consumer group, or the spool's. */
 async function archiverFor(

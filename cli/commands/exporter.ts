@@ -3,6 +3,7 @@
  * requests topic, renders them into the archive store under the exports
  * prefix and publishes each result on the results topic, until SIGTERM/SIGINT.
  */
+import { untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
@@ -27,20 +28,6 @@ reader sees each result once. With AUDIT_VERIFY_KEY_FILE set, an export of objec
 verify fails. Runs until SIGTERM or SIGINT; see docs/exporter.md.`,
   options: { config: CONFIG_OPTION },
 } as const satisfies CommandSpec;
-
-function untilSignal(): { signal: AbortSignal; dispose: () => void } {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    signal: stop.signal,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
 
 export async function exporterCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORTER_COMMAND.options);

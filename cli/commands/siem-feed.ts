@@ -3,6 +3,7 @@
  * format. Republishes every event of the events topic, rendered in the format,
  * on `<events topic>.<format>` in Kafka transactions, until SIGTERM/SIGINT.
  */
+import { untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
@@ -37,20 +38,6 @@ Runs until SIGTERM or SIGINT; see docs/siem.md.`,
     config: CONFIG_OPTION,
   },
 } as const satisfies CommandSpec;
-
-function untilSignal(): { signal: AbortSignal; dispose: () => void } {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    signal: stop.signal,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
 
 export async function siemFeedCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, SIEM_FEED_COMMAND.options);

@@ -176,11 +176,19 @@ export function* readContainerRecords<T>(bytes: Buffer, schemas: SchemaSet): Gen
   for (const block of containerBlocks(bytes, decoded)) {
     let pos = 0;
     for (let i = 0; i < block.count; i++) {
-      const next: { value: unknown; offset: number } = schemas.reader.type.decode(
-        block.data,
-        pos,
-        resolver,
-      );
+      let next: { value: unknown; offset: number };
+      try {
+        next = schemas.reader.type.decode(block.data, pos, resolver);
+      } catch (error) {
+        // avsc refuses bytes that hold no value of the schema (an enum index or a
+        // union branch out of range, a negative length) with a plain Error
+        if (!(error instanceof Error)) throw error;
+        throw new CodecError(
+          AuditErrorCode.DecodeFailed,
+          `record ${i} of a block does not decode: ${error.message}`,
+          error,
+        );
+      }
       if (next.offset < 0)
         throw new CodecError(AuditErrorCode.DecodeFailed, `record ${i} of block is truncated`);
       yield next.value as T;

@@ -172,6 +172,23 @@ for (const [name, damage] of damaged) {
   });
 }
 
+test('container decode names a record whose bytes do not decode (an enum index out of range)', () => {
+  const bytes = container('null', events);
+  // the first record: its id (length, 36 characters), its timestamp (a varint), then the type's enum index
+  const id = bytes.indexOf(Buffer.from(events[0]?.id as string));
+  let pos = id + 36;
+  while ((bytes.readUInt8(pos) & 0x80) !== 0) pos++;
+  const enumAt = pos + 1;
+  assert.equal(bytes.readUInt8(enumAt), 0); // PackageInstall
+  const damagedBytes = Buffer.from(bytes);
+  damagedBytes.writeUInt8(0x07, enumAt); // zigzag -4: no such symbol
+  assert.throws(() => [...readContainerRecords(damagedBytes, schemas)], {
+    name: 'CodecError',
+    code: AuditErrorCode.DecodeFailed,
+    message: /^record 0 of a block does not decode: .*enum index/,
+  });
+});
+
 test('container header refuses reserved metadata keys and bad sync markers', () => {
   assert.throws(() =>
     encodeContainerHeader({

@@ -5,24 +5,22 @@
  * offset. A read_committed reader of the results topic sees each request's
  * result once, whenever a member is killed.
  *
- * Why a plain kafkajs consumer and not the GroupConsumer of consumers/runtime:
+ * Why a GroupMember (consumers/runtime/group-member.ts) and not the GroupConsumer record source:
  * the offset of a request is committed by the producer's transaction
  * (`sendOffsets`), not by the consumer, and requests are JSON, not Avro events.
  *
  * Fencing: one transactional id per requests partition (result-publisher.ts).
  */
-import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KeyObject } from 'node:crypto';
 import { AuditError, AuditErrorCode, isConfigurationFault } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { nonEmptyOption, positiveIntegerOption } from '../../common/options.js';
 import { RETRY_POLICIES, retry } from '../../common/retry.js';
-import { kafkaBrokers } from '../../kafka/client.js';
-import { kafkaError } from '../../kafka/errors.js';
 import { TOPIC_DEFAULTS } from '../../kafka/topics.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { membershipLostType } from '../runtime/membership.js';
+import { GroupMember } from '../runtime/group-member.js';
 import { ResultPublisher } from './result-publisher.js';
 import {
   checkExportsPrefix,
@@ -105,15 +103,12 @@ export class ExporterMember {
   readonly resultsTopic: string;
   /** Resolves with the fault that ended the member (never rejects). */
   readonly failed: Promise<AuditError>;
-  failure: AuditError | undefined;
-  private fail: (error: AuditError) => void = () => undefined;
   private readonly options: ExporterMemberOptions;
   private readonly transactionalIdPrefix: string;
-  private readonly consumer: Consumer;
+  private readonly group: GroupMember;
   private readonly logger: Logger;
   private readonly job: ExportJobOptions;
   private readonly publisher: ResultPublisher;
-  private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
   constructor(options: ExporterMemberOptions) {
@@ -127,7 +122,7 @@ export class ExporterMember {
       options.transactionalIdPrefix,
       `audit-exporter.${this.requestsTopic}`,
     );
-    const sessionTimeout = positiveIntegerOption(
+    const sessionTimeoutMs = positiveIntegerOption(
       'sessionTimeoutMs',
       options.sessionTimeoutMs,
       d.sessionTimeoutMs,
@@ -147,7 +142,6 @@ export class ExporterMember {
       options.exportsPrefix ?? EXPORT_JOB_DEFAULTS.exportsPrefix,
     );
     positiveIntegerOption('partBytes', options.partBytes, EXPORT_JOB_DEFAULTS.partBytes);
-    this.failed = new Promise((resolve) => (this.fail = resolve));
     this.publisher = new ResultPublisher({
       kafka: options.kafka,
       requestsTopic: this.requestsTopic,
@@ -156,90 +150,36 @@ export class ExporterMember {
       transactionalIdPrefix: this.transactionalIdPrefix,
       logger: this.logger,
     });
-    this.consumer = options.kafka.consumer({
+    this.group = new GroupMember({
+      kafka: options.kafka,
       groupId: this.groupId,
-      sessionTimeout,
-      allowAutoTopicCreation: false,
-      // requests are produced without transactions; results are read by others
-      readUncommitted: false,
+      topics: [this.requestsTopic],
+      sessionTimeoutMs,
+      logger: this.logger,
+      name: 'exporter member',
+      // offsets are committed by each result's transaction
+      run: { eachMessage: (payload) => this.handle(payload) },
     });
+    this.failed = this.group.failed;
+  }
+
+  /** The fault that ended the member, if any. */
+  get failure(): AuditError | undefined {
+    return this.group.failure;
   }
 
   /** Joins the group and serves requests until `stop()` or a fault (see `failed`). */
-  async start(): Promise<void> {
-    await this.kafkaCall('join the group on', this.requestsTopic, async () => {
-      await this.consumer.connect();
-      const { CRASH } = this.consumer.events;
-      this.consumer.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
-      await this.subscribeAndRun();
-    });
-  }
-
-  private async subscribeAndRun(): Promise<void> {
-    await this.consumer.subscribe({ topics: [this.requestsTopic], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false, // offsets are committed by each result's transaction
-      eachMessage: (payload) => this.handle(payload),
-    });
+  start(): Promise<void> {
+    return this.group.start();
   }
 
   /** Stops serving: a rendering in progress is abandoned (nothing committed), clients disconnect. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      this.stopping.abort(new AuditError(AuditErrorCode.Closed, 'the exporter member is stopping'));
-      await this.consumer
-        .disconnect()
-        .catch((error: unknown) => this.logQuietly(error, 'consumer'));
+      await this.group.stop();
       await this.publisher.close();
     })();
     return this.stopped;
-  }
-
-  private logQuietly(error: unknown, what: string): void {
-    this.logger.debug({ err: (error as Error).message }, `${what} disconnect failed`);
-  }
-
-  private crashed(error: Error, restart: boolean): void {
-    if (this.stopping.signal.aborted || restart) {
-      if (restart) this.logger.warn({ err: error.message }, 'consumer restarts after a fault');
-      return;
-    }
-    if (membershipLostType(error) !== undefined) {
-      this.logger.warn({ err: error.message }, 'dropped by the group; joining again');
-      retry(
-        async () => {
-          await this.consumer.connect();
-          await this.subscribeAndRun();
-        },
-        { policy: RETRY_POLICIES.connect, isRetriable: () => !this.stopping.signal.aborted },
-      ).catch((cause: unknown) => this.failWith(this.coded(cause, 'join the group on')));
-      return;
-    }
-    this.failWith(this.coded(error, 'consume'));
-  }
-
-  private failWith(error: AuditError): void {
-    if (this.failure !== undefined) return;
-    this.failure = error;
-    this.logger.error({ err: error.message, code: error.code }, 'exporter member failed');
-    this.fail(error);
-  }
-
-  private coded(error: unknown, operation: string, topic = this.requestsTopic): AuditError {
-    return kafkaError(error, {
-      operation,
-      topic,
-      group: this.groupId,
-      brokers: kafkaBrokers(this.options.kafka),
-    });
-  }
-
-  private async kafkaCall<T>(operation: string, topic: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw this.coded(error, operation, topic);
-    }
   }
 
   private async handle(payload: EachMessagePayload): Promise<void> {
@@ -248,7 +188,7 @@ export class ExporterMember {
     const floor = await this.publisher.floor(partition);
     if (floor !== undefined && offset < floor) return; // answered before this member fenced the earlier one
     const render = new AbortController();
-    const signal = AbortSignal.any([this.stopping.signal, render.signal]);
+    const signal = AbortSignal.any([this.group.signal, render.signal]);
     let beating = false;
     const keepAlive = (): void => {
       if (beating) return;
@@ -310,7 +250,7 @@ export class ExporterMember {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (isConfigurationFault(error)) {
-        this.failWith(error);
+        this.group.fail(error);
         void this.stop();
         throw error;
       }

@@ -12,25 +12,22 @@
  * events partition; whoever takes a partition over fences the previous owner
  * and starts from the offset committed before the fence).
  *
- * Why a plain kafkajs consumer and not the GroupConsumer of consumers/runtime:
- * offsets are committed by the producer's transactions (`sendOffsets`), not by
- * the consumer; the fetch position moves only over records whose transaction
- * committed (`resolveOffset` after the commit, auto-resolve off), so a failed
- * transaction is fetched and tried again.
+ * Why a GroupMember (consumers/runtime/group-member.ts) and not the
+ * GroupConsumer record source: offsets are committed by the producer's
+ * transactions (`sendOffsets`), not by the consumer; the fetch position moves
+ * only over records whose transaction committed (`resolveOffset` after the
+ * commit, auto-resolve off), so a failed transaction is fetched and tried again.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type AuditError, ConfigError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../../common/options.js';
-import { RETRY_POLICIES, retry } from '../../common/retry.js';
-import { kafkaBrokers } from '../../kafka/client.js';
-import { kafkaError } from '../../kafka/errors.js';
 import { TOPIC_DEFAULTS } from '../../kafka/topics.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { SIEM_FORMATS, type SiemFormat } from '../../schemas/siem/index.js';
 import { sourceRecord } from '../runtime/decode-record.js';
-import { membershipLostType } from '../runtime/membership.js';
+import { GroupMember } from '../runtime/group-member.js';
 import { TransactionalPartitions } from '../runtime/transactional-partitions.js';
 import { feedMessages } from './feed-records.js';
 
@@ -96,21 +93,15 @@ export class SiemFeedMember {
   readonly dlqTopic: string;
   /** Resolves with the fault that ended the member (never rejects). */
   readonly failed: Promise<AuditError>;
-  failure: AuditError | undefined;
-  private fail: (error: AuditError) => void = () => undefined;
-  private readonly kafka: Kafka;
   private readonly batchEvents: number;
-  private readonly concurrency: number;
-  private readonly consumer: Consumer;
+  private readonly group: GroupMember;
   private readonly transactions: TransactionalPartitions;
   private readonly logger: Logger;
   private readonly schemas: SchemaSet;
-  private stopping = false;
   private stopped: Promise<void> | undefined;
 
   constructor(options: SiemFeedMemberOptions) {
     const d = SIEM_FEED_DEFAULTS;
-    this.kafka = options.kafka;
     this.format = oneOfOption('format', options.format, SIEM_FORMATS, options.format);
     this.eventsTopic = nonEmptyOption('eventsTopic', options.eventsTopic, d.eventsTopic);
     this.outputTopic = nonEmptyOption(
@@ -131,19 +122,18 @@ export class SiemFeedMember {
       `${this.groupId}.${this.eventsTopic}`,
     );
     this.batchEvents = positiveIntegerOption('batchEvents', options.batchEvents, d.batchEvents);
-    this.concurrency = positiveIntegerOption(
+    const concurrency = positiveIntegerOption(
       'partitionsConsumedConcurrently',
       options.partitionsConsumedConcurrently,
       d.partitionsConsumedConcurrently,
     );
-    const sessionTimeout = positiveIntegerOption(
+    const sessionTimeoutMs = positiveIntegerOption(
       'sessionTimeoutMs',
       options.sessionTimeoutMs,
       d.sessionTimeoutMs,
     );
     this.logger = (options.logger ?? silentLogger()).child({ group: this.groupId });
     this.schemas = options.schemas ?? auditEventSchemas();
-    this.failed = new Promise((resolve) => (this.fail = resolve));
     this.transactions = new TransactionalPartitions({
       kafka: options.kafka,
       inputTopic: this.eventsTopic,
@@ -153,39 +143,30 @@ export class SiemFeedMember {
       outputTopic: this.outputTopic,
       logger: this.logger,
     });
-    this.consumer = options.kafka.consumer({
+    this.group = new GroupMember({
+      kafka: options.kafka,
       groupId: this.groupId,
-      sessionTimeout,
-      allowAutoTopicCreation: false,
-      // the events topic is written without transactions; a feed read as input is read committed
-      readUncommitted: false,
+      topics: [this.eventsTopic],
+      sessionTimeoutMs,
+      logger: this.logger,
+      name: 'SIEM feed member',
+      run: {
+        eachBatchAutoResolve: false, // the position moves only over committed transactions
+        partitionsConsumedConcurrently: concurrency,
+        eachBatch: (payload) => this.handle(payload),
+      },
     });
+    this.failed = this.group.failed;
+  }
+
+  /** The fault that ended the member, if any. */
+  get failure(): AuditError | undefined {
+    return this.group.failure;
   }
 
   /** Joins the group and republishes events until `stop()` or a fault (see `failed`). */
-  async start(): Promise<void> {
-    try {
-      await this.consumer.connect();
-      const { CRASH, GROUP_JOIN } = this.consumer.events;
-      this.consumer.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
-      this.consumer.on(GROUP_JOIN, (event) => {
-        const assigned = new Set(event.payload.memberAssignment[this.eventsTopic] ?? []);
-        this.logger.info({ partitions: [...assigned] }, 'partitions assigned');
-      });
-      await this.subscribeAndRun();
-    } catch (error) {
-      throw this.coded(error, 'join the group on', this.eventsTopic);
-    }
-  }
-
-  private async subscribeAndRun(): Promise<void> {
-    await this.consumer.subscribe({ topics: [this.eventsTopic], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false, // offsets are committed by the transactions
-      eachBatchAutoResolve: false, // the position moves only over committed transactions
-      partitionsConsumedConcurrently: this.concurrency,
-      eachBatch: (payload) => this.handle(payload),
-    });
+  start(): Promise<void> {
+    return this.group.start();
   }
 
   /**
@@ -194,52 +175,10 @@ export class SiemFeedMember {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      this.stopping = true;
-      await this.consumer.disconnect().catch((error: unknown) => this.logQuietly(error));
+      await this.group.stop();
       await this.transactions.close();
     })();
     return this.stopped;
-  }
-
-  private logQuietly(error: unknown): void {
-    this.logger.debug({ err: (error as Error).message }, 'consumer disconnect failed');
-  }
-
-  private crashed(error: Error, restart: boolean): void {
-    if (this.stopping || restart) {
-      if (restart) this.logger.warn({ err: error.message }, 'consumer restarts after a fault');
-      return;
-    }
-    if (membershipLostType(error) !== undefined) {
-      this.logger.warn({ err: error.message }, 'dropped by the group; joining again');
-      retry(
-        async () => {
-          await this.consumer.connect();
-          await this.subscribeAndRun();
-        },
-        { policy: RETRY_POLICIES.connect, isRetriable: () => !this.stopping },
-      ).catch((cause: unknown) =>
-        this.failWith(this.coded(cause, 'join the group on', this.eventsTopic)),
-      );
-      return;
-    }
-    this.failWith(this.coded(error, 'consume', this.eventsTopic));
-  }
-
-  private failWith(error: AuditError): void {
-    if (this.failure !== undefined) return;
-    this.failure = error;
-    this.logger.error({ err: error.message, code: error.code }, 'SIEM feed member failed');
-    this.fail(error);
-  }
-
-  private coded(error: unknown, operation: string, topic: string): AuditError {
-    return kafkaError(error, {
-      operation,
-      topic,
-      group: this.groupId,
-      brokers: kafkaBrokers(this.kafka),
-    });
   }
 
   private async handle(payload: EachBatchPayload): Promise<void> {
@@ -264,7 +203,7 @@ export class SiemFeedMember {
       payload.resolveOffset((messages[start - 1] as KafkaMessage).offset);
     }
     for (let i = start; i < messages.length; i += this.batchEvents) {
-      if (!payload.isRunning() || payload.isStale() || this.stopping) return;
+      if (!payload.isRunning() || payload.isStale() || this.group.signal.aborted) return;
       const run = messages.slice(i, i + this.batchEvents);
       const last = (run[run.length - 1] as KafkaMessage).offset;
       const feed = feedMessages(

@@ -5,7 +5,6 @@
  * read_committed reader, and exports are compared with a direct `export`.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -18,13 +17,19 @@ import { createKafka } from '../../kafka/client.js';
 import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
 import { tempDir } from '../helpers.js';
 import { eventFiles } from './event-files.js';
-import { PREFIX, pipelineEnv, waitUntil } from './pipeline.js';
 import {
-  brokers,
+  PREFIX,
+  pipelineEnv,
+  startMember,
+  stopMember,
+  waitUntil,
+  type MemberProcess,
+} from './pipeline.js';
+import {
+  committedRecords,
   consumeEvents,
   createTopics,
   kafkaClient,
-  MAIN,
   runCli,
   testBucket,
 } from './stack.js';
@@ -86,67 +91,22 @@ async function setup(t: TestContext, events: number): Promise<Setup> {
   return { env, store, requests, results, direct: direct.stdout };
 }
 
-interface Member {
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
+function startExporter(env: NodeJS.ProcessEnv): MemberProcess {
+  return startMember(env, ['exporter']);
 }
 
-function startExporter(env: NodeJS.ProcessEnv): Member {
-  const child = spawn(process.execPath, [MAIN, 'exporter'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, log: () => log, exited };
-}
-
-async function stopMember(t: TestContext, member: Member): Promise<number | null> {
-  member.child.kill('SIGTERM');
-  const code = await Promise.race([member.exited, sleep(20_000).then(() => 'hung' as const)]);
-  if (code === 'hung') {
-    member.child.kill('SIGKILL');
-    assert.fail(`the member did not stop within 20 s:\n${member.log()}`);
-  }
+async function stopExporter(t: TestContext, member: MemberProcess): Promise<number | null> {
+  const code = await stopMember(member);
   t.diagnostic(`member: ${member.log().trim().split('\n').at(-1) ?? ''}`);
   return code;
 }
 
 /** Every result on `topic` as a read_committed reader sees it, by kcat (librdkafka). */
 function committedResults(topic: string): { key: string; result: ExportResult }[] {
-  const read = spawnSync(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      brokers(),
-      '-t',
-      topic,
-      '-X',
-      'isolation.level=read_committed',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-f',
-      '%k %s\\n',
-    ],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
-  assert.equal(read.status, 0, read.stderr);
-  return read.stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const space = line.indexOf(' ');
-      return {
-        key: line.slice(0, space),
-        result: JSON.parse(line.slice(space + 1)) as ExportResult,
-      };
-    });
+  return committedRecords(topic).map(({ key, value }) => ({
+    key,
+    result: JSON.parse(value) as ExportResult,
+  }));
 }
 
 async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
@@ -223,7 +183,7 @@ test('export --submit --wait: one member renders the request into parts and resu
     printed,
   );
   await waitUntil(() => committedResults(s.results).length > 0, 20_000, 'the result on the topic');
-  assert.equal(await stopMember(t, member), 0, member.log());
+  assert.equal(await stopExporter(t, member), 0, member.log());
   assert.deepEqual(committedResults(s.results), [{ key: id, result: printed }]);
   // who read the audit data: the member recorded it on the events topic, with the request's id
   const events = await consumeEvents(s.env['AUDIT_TOPIC'] as string, 1502, 20_000);
@@ -252,7 +212,7 @@ test('a request with a bad filter gets a failed result naming the parameter; unr
     { key: 'k', value: request(good, { package: 'pkg-3' }) },
   ]);
   await waitUntil(() => committedResults(s.results).length >= 3, 60_000, 'three results');
-  assert.equal(await stopMember(t, member), 0, member.log());
+  assert.equal(await stopExporter(t, member), 0, member.log());
   const results = committedResults(s.results);
   assert.deepEqual(
     results.map((r) => [r.key, r.result.status, r.result.error?.field ?? null]),
@@ -304,7 +264,7 @@ test('a member SIGKILLed mid-export: the next member completes it with one resul
     60_000,
     `the result\n${second.log()}`,
   );
-  assert.equal(await stopMember(t, second), 0, second.log());
+  assert.equal(await stopExporter(t, second), 0, second.log());
   const results = committedResults(s.results);
   assert.equal(results.length, 1, 'exactly one result for a read_committed reader');
   const result = results[0]?.result as ExportResult;
@@ -364,7 +324,7 @@ test('members SIGKILLed as soon as a result.json appears and at a random moment:
     40_000,
     `every result\n${last.log()}`,
   );
-  assert.equal(await stopMember(t, last), 0, last.log());
+  assert.equal(await stopExporter(t, last), 0, last.log());
   t.diagnostic(`${before} of ${ids.length} results before the last member`);
   const results = committedResults(s.results);
   assert.deepEqual(

@@ -65,16 +65,20 @@ function testSpoolDir(): string {
   return join(dir, 'spool');
 }
 
-export interface ArchiverProcess {
+/** A command of the CLI running as its own process (a group member), with what it printed. */
+export interface MemberProcess {
   child: ChildProcess;
-  /** Everything it wrote to stderr so far. */
+  /** Everything it wrote to stdout and stderr so far. */
   log: () => string;
   exited: Promise<number | null>;
 }
 
-/** `audit-trail archive` as a group member of its own process. */
-export function startArchiver(env: NodeJS.ProcessEnv, args: string[] = []): ArchiverProcess {
-  const child = spawn(process.execPath, [MAIN, 'archive', ...args], {
+/** The archiver tests' name for a member process. */
+export type ArchiverProcess = MemberProcess;
+
+/** `audit-trail <args>` as a process of its own (a member of a consumer group). */
+export function startMember(env: NodeJS.ProcessEnv, args: readonly string[]): MemberProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -83,6 +87,25 @@ export function startArchiver(env: NodeJS.ProcessEnv, args: string[] = []): Arch
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { child, log: () => log, exited };
+}
+
+/** `audit-trail archive` as a group member of its own process. */
+export function startArchiver(env: NodeJS.ProcessEnv, args: string[] = []): MemberProcess {
+  return startMember(env, ['archive', ...args]);
+}
+
+/** SIGTERM, then the exit code; fails the test (after a SIGKILL) when it does not stop in time. */
+export async function stopMember(
+  member: MemberProcess,
+  timeoutMs = 20_000,
+): Promise<number | null> {
+  member.child.kill('SIGTERM');
+  const code = await Promise.race([member.exited, sleep(timeoutMs).then(() => 'hung' as const)]);
+  if (code === 'hung') {
+    member.child.kill('SIGKILL');
+    assert.fail(`the member did not stop within ${timeoutMs} ms:\n${member.log()}`);
+  }
+  return code;
 }
 
 export async function waitUntil(

@@ -5,7 +5,6 @@
  * reader, and the events topic's own order per package is the reference.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +15,8 @@ import { SIEM_FORMATS, type SiemFormat } from '../../schemas/siem/index.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
 import { parseCef } from '../schemas/cef-parser.js';
 import { type Json, validateOcsf } from '../schemas/ocsf-validator.js';
-import { pipelineEnv, waitUntil } from './pipeline.js';
-import { brokers, createTopics, kafkaClient, MAIN } from './stack.js';
+import { pipelineEnv, startMember, stopMember, waitUntil, type MemberProcess } from './pipeline.js';
+import { committedRecords, createTopics, kafkaClient, kcatCommitted } from './stack.js';
 
 /** The ids of this test's events; nothing else on the topics looks like one. */
 const ID = /0190b6a2-\d{4}-7000-8000-\d{12}/g;
@@ -82,70 +81,18 @@ function encodedEvents(from: number, to: number, packages: number): kafkajs.Mess
   return messages;
 }
 
-interface Member {
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
+function startFeed(env: NodeJS.ProcessEnv, format: SiemFormat): MemberProcess {
+  return startMember(env, ['siem-feed', '--format', format]);
 }
 
-function startFeed(env: NodeJS.ProcessEnv, format: SiemFormat): Member {
-  const child = spawn(process.execPath, [MAIN, 'siem-feed', '--format', format], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, log: () => log, exited };
-}
-
-async function stopFeed(member: Member): Promise<number | null> {
-  member.child.kill('SIGTERM');
-  const code = await Promise.race([member.exited, sleep(20_000).then(() => 'hung' as const)]);
-  if (code === 'hung') {
-    member.child.kill('SIGKILL');
-    assert.fail(`the member did not stop within 20 s:\n${member.log()}`);
-  }
-  return code;
-}
-
-/** kcat, reading `topic` from the beginning to its end as a read_committed reader. */
 function kcat(topic: string, format: string, partition?: number): string {
-  const read = spawnSync(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      brokers(),
-      '-t',
-      topic,
-      ...(partition === undefined ? [] : ['-p', String(partition)]),
-      '-X',
-      'isolation.level=read_committed',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-f',
-      format,
-    ],
-    { encoding: 'latin1', timeout: 60_000, maxBuffer: 512 * 1024 * 1024 },
-  );
-  assert.equal(read.status, 0, read.stderr);
-  return read.stdout;
+  return kcatCommitted(topic, format, {
+    encoding: 'latin1',
+    ...(partition === undefined ? {} : { partition }),
+  });
 }
 
-/** Every record of a feed topic as a read_committed reader sees it: key and value, one per line. */
-function feedRecords(topic: string): { key: string; value: string }[] {
-  return kcat(topic, '%k %s\\n')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const space = line.indexOf(' ');
-      return { key: line.slice(0, space), value: line.slice(space + 1) };
-    });
-}
+const feedRecords = committedRecords;
 
 /** The ids of one partition of the events topic, in the topic's order (read from the Avro bytes). */
 function eventsTopicOrder(topic: string, partitions: number): Map<string, string[]> {
@@ -187,8 +134,8 @@ test('50,000 events while feed members are SIGKILLed at random moments and resta
     AUDIT_SIEM_FEED_BATCH_EVENTS: '400',
   });
   const output = `${s.topic}.${format}`;
-  const members: Member[] = [];
-  const start = (): Member => {
+  const members: MemberProcess[] = [];
+  const start = (): MemberProcess => {
     const member = startFeed(s.env, format);
     members.push(member);
     return member;
@@ -217,12 +164,12 @@ test('50,000 events while feed members are SIGKILLed at random moments and resta
   })();
 
   let victim = start();
-  let second: Member | undefined;
+  let second: MemberProcess | undefined;
   const kills = 6;
   for (let kill = 1; kill <= kills; kill++) {
     if (kill === 2) second = start(); // two members from the second kill to the fifth
     if (kill === 5 && second !== undefined) {
-      assert.equal(await stopFeed(second), 0, second.log());
+      assert.equal(await stopMember(second), 0, second.log());
       second = undefined;
     }
     // a random moment once the feed moves again after the last kill
@@ -241,7 +188,7 @@ test('50,000 events while feed members are SIGKILLed at random moments and resta
   await producing;
   const count = (): number => feedRecords(output).length;
   await waitUntil(() => count() >= TOTAL, 90_000, `every event on ${output}\n${victim.log()}`);
-  assert.equal(await stopFeed(victim), 0, victim.log());
+  assert.equal(await stopMember(victim), 0, victim.log());
   assert.match(victim.log(), /published \d+ events/);
 
   const records = feedRecords(output);
@@ -299,7 +246,7 @@ test('kcat reads each feed topic as text: one record per event, with its key, ho
   for (const { format, member } of members) {
     const topic = `${s.topic}.${format}`;
     await waitUntil(() => feedRecords(topic).length >= 30, 40_000, `${topic}\n${member.log()}`);
-    assert.equal(await stopFeed(member), 0, member.log());
+    assert.equal(await stopMember(member), 0, member.log());
     assert.match(member.log(), /published 30 events on/);
     const records = feedRecords(topic);
     assert.equal(records.length, 30);

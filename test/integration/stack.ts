@@ -2,7 +2,7 @@
  * Access to the local stack started by scripts/stack.ts (npm test starts it
  * before the tests). Every test gets topics of its own, deleted after it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -224,4 +224,51 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * kcat (librdkafka) reading `topic` (or one partition of it) from the
+ * beginning to its end as a read_committed reader, printing each record with
+ * `format` (kcat's -f). latin1 keeps binary values byte for byte.
+ */
+export function kcatCommitted(
+  topic: string,
+  format: string,
+  options: { partition?: number; encoding?: 'utf8' | 'latin1'; timeoutMs?: number } = {},
+): string {
+  const { partition, encoding = 'utf8', timeoutMs = 60_000 } = options;
+  const read = spawnSync(
+    'kcat',
+    [
+      '-C',
+      '-b',
+      brokers(),
+      '-t',
+      topic,
+      ...(partition === undefined ? [] : ['-p', String(partition)]),
+      '-X',
+      'isolation.level=read_committed',
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      format,
+    ],
+    { encoding, timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
+  );
+  if (read.status !== 0)
+    throw new Error(`kcat -t ${topic} exited ${String(read.status)}: ${read.stderr}`);
+  return read.stdout;
+}
+
+/** Each record of `topic` as a read_committed reader sees it: key and value (text). */
+export function committedRecords(topic: string): { key: string; value: string }[] {
+  return kcatCommitted(topic, '%k %s\\n')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const space = line.indexOf(' ');
+      return { key: line.slice(0, space), value: line.slice(space + 1) };
+    });
 }

@@ -38,12 +38,12 @@ export interface Alert {
 export const ALERT_ID_NAMESPACE = 'a6439678-cb40-4cd4-88df-9bc38aa00062';
 
 /**
- * The id of the alert `rule` raises for `key` on `eventIds`: a uuid v5 over the
- * three, separated by line feeds (which no rule id, key part or event id
- * holds, so two different triggers never hash the same text).
+ * The id of the alert `rule` raises for `key` on `eventIds`: a uuid v5 of the
+ * JSON array [rule, key, ...eventIds], an encoding in which two different
+ * triggers never give the same text, whatever characters their parts hold.
  */
 export function alertId(rule: string, key: string, eventIds: readonly string[]): string {
-  return uuidv5([rule, key, ...eventIds].join('\n'), ALERT_ID_NAMESPACE);
+  return uuidv5(JSON.stringify([rule, key, ...eventIds]), ALERT_ID_NAMESPACE);
 }
 
 /** The alert as one JSON object, fields in the order of the Alert interface, no line end. */

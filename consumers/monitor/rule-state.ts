@@ -45,7 +45,7 @@ export class WindowCounter {
   add(time: number, id: string): Sighting[] | null {
     this.newest = Math.max(this.newest, time);
     const start = this.newest - this.windowMs;
-    if (time < start) return null; // too late to be in any window still open
+    if (time < start) return null; // too late for any window still open (pruning would drop it)
     if (this.lastAlert !== null && time <= this.lastAlert) return null;
     if (this.sightings.some((s) => s.id === id)) return null; // the same event delivered again
     insertSorted(this.sightings, { time, id });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AuditErrorCode, ConfigError } from '../../common/errors.js';
@@ -175,4 +175,16 @@ test('MonitorState checks the rules it is given as a file would be checked', () 
     () => new MonitorState(bad),
     isConfigError('MonitorState: rules.failure-burst.windowSeconds'),
   );
+});
+
+test('the rules file of docs/monitor.md parses and changes what it says', async () => {
+  const doc = await readFile(new URL('../../../docs/monitor.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## The rules file'));
+  const example = /```json\n([\s\S]*?)```/u.exec(section)?.[1];
+  assert.ok(example !== undefined);
+  const rules = parseMonitorRules(example, 'docs/monitor.md');
+  assert.equal(rules['failure-burst'].threshold, 50);
+  assert.equal(rules['failure-burst'].cooldownSeconds, 120);
+  assert.equal(rules['new-ip-for-user'].enabled, false);
+  assert.equal(rules['integrity-failures-source'].severity, 'critical');
 });

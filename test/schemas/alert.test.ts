@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import {
@@ -75,4 +76,12 @@ test('alert severities and their guard', () => {
   for (const s of ALERT_SEVERITIES) assert.ok(isAlertSeverity(s));
   for (const v of ['High', 'moderate', 'info', '', null, 3])
     assert.equal(isAlertSeverity(v), false);
+});
+
+test('the alert of docs/monitor.md has the id its rule, key and events give', async () => {
+  const doc = await readFile(new URL('../../../docs/monitor.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Alerts'));
+  const example = JSON.parse(/```json\n([\s\S]*?)```/u.exec(section)![1]!) as Alert;
+  assert.equal(example.id, alertId(example.rule, example.key, example.event_ids));
+  assert.equal(renderAlertJson(example), JSON.stringify(example));
 });

@@ -26,4 +26,17 @@ export { readArchive } from './consumers/exporter/archive-reader.js';
 export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
 export { EXPORT_FORMATS, type ExportFormat } from './schemas/render.js';
 export { exportToFile, writeExport } from './schemas/write-export.js';
-export { isSiemFormat, renderSiem, SIEM_FORMATS, type SiemFormat } from './schemas/siem/index.js';
+export {
+  isSiemFormat,
+  renderAlertOcsf,
+  renderSiem,
+  SIEM_FORMATS,
+  type SiemFormat,
+} from './schemas/siem/index.js';
+export {
+  ALERT_SEVERITIES,
+  alertId,
+  type Alert,
+  type AlertSeverity,
+  renderAlertJson,
+} from './schemas/alert.js';

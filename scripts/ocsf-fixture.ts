@@ -36,6 +36,7 @@ const OBJECTS = [
   'scan',
   'network_endpoint',
   'databucket',
+  'related_event',
 ];
 
 const [repo, tag, commit] = process.argv.slice(2);

@@ -11,6 +11,7 @@ import { renderOcsf } from './ocsf.js';
 export { OCSF_VERSION, toOcsf } from './ocsf.js';
 export { ECS_VERSION, toEcs } from './ecs.js';
 export { escapeCefHeader, escapeCefValue } from './cef.js';
+export { ALERT_OCSF_SEVERITY, renderAlertOcsf, toAlertOcsf } from './alert-ocsf.js';
 
 export const SIEM_FORMATS = ['ocsf', 'ecs', 'cef'] as const;
 export type SiemFormat = (typeof SIEM_FORMATS)[number];

@@ -55,6 +55,12 @@ export const RETRY_POLICIES = {
    * that. The archiver's consumer keeps kafkajs' longer defaults.
    */
   kafkaClient: { initialMs: 100, maxMs: 1000, factor: 2, attempts: 3 },
+  /**
+   * A transaction's first request while the coordinator still writes the
+   * markers of the previous transaction of the same id (CONCURRENT_TRANSACTIONS):
+   * it is done within milliseconds.
+   */
+  transactionBusy: { initialMs: 20, maxMs: 500, factor: 2, attempts: 10 },
   /** Opening a spool that another process holds (SPOOL_LOCKED) for a short while. */
   spoolLock: { initialMs: 100, maxMs: 1000, factor: 2, attempts: 20 },
 } as const satisfies Record<string, RetryPolicy>;

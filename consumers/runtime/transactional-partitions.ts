@@ -19,6 +19,7 @@
 import kafkajs, { type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AuditError } from '../../common/errors.js';
+import { RETRY_POLICIES, retry } from '../../common/retry.js';
 import { kafkaBrokers } from '../../kafka/client.js';
 import { kafkaError } from '../../kafka/errors.js';
 
@@ -43,6 +44,11 @@ interface Ready {
    * transaction of this producer committed; undefined when none was committed.
    */
   next: bigint | undefined;
+}
+
+/** The coordinator is still completing the previous transaction of this transactional id. */
+function isConcurrentTransactions(error: unknown): boolean {
+  return (error as { type?: unknown } | undefined)?.type === 'CONCURRENT_TRANSACTIONS';
 }
 
 export class TransactionalPartitions {
@@ -74,10 +80,16 @@ export class TransactionalPartitions {
       try {
         const sending = topicMessages.filter((t) => t.messages.length > 0);
         if (sending.length > 0) await transaction.sendBatch({ topicMessages: sending, acks: -1 });
-        await transaction.sendOffsets({
-          consumerGroupId: groupId,
-          topics: [{ topic: inputTopic, partitions: [{ partition, offset: String(next) }] }],
-        });
+        // kafkajs retries a busy coordinator for the records it sends, not for the offsets: a
+        // transaction with offsets only (the monitor's evaluations that raise no alert) meets it first
+        await retry(
+          () =>
+            transaction.sendOffsets({
+              consumerGroupId: groupId,
+              topics: [{ topic: inputTopic, partitions: [{ partition, offset: String(next) }] }],
+            }),
+          { policy: RETRY_POLICIES.transactionBusy, isRetriable: isConcurrentTransactions },
+        );
         await transaction.commit();
         ready.next = next;
       } catch (error) {

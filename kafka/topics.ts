@@ -41,6 +41,11 @@ export interface TopicSettings {
   minInsyncReplicas?: number | undefined;
   /** `retention.ms`; -1 keeps records forever. @defaultValue 2592000000 (30 days) */
   retentionMs: number;
+  /**
+   * `retention.ms` of the monitor's keyed topic (`<eventsTopic>.monitor`): the
+   * history the monitor's rule state is rebuilt from. @defaultValue 2592000000 (30 days)
+   */
+  monitorRetentionMs: number;
 }
 
 export const TOPIC_DEFAULTS = {
@@ -52,7 +57,18 @@ export const TOPIC_DEFAULTS = {
   siemFeedFormats: ['ocsf', 'ecs', 'cef'],
   partitions: 6,
   retentionMs: 30 * 24 * 3600 * 1000,
+  monitorRetentionMs: 30 * 24 * 3600 * 1000,
 } as const satisfies Partial<TopicSettings>;
+
+/** The monitor's keyed topic, written in transactions by `monitor`: `<eventsTopic>.monitor`. */
+export function monitorKeyedTopic(eventsTopic: string): string {
+  return `${eventsTopic}.monitor`;
+}
+
+/** The alerts as OCSF Detection Findings, written in transactions by `monitor`: `<alertsTopic>.ocsf`. */
+export function alertsOcsfTopic(alertsTopic: string): string {
+  return `${alertsTopic}.ocsf`;
+}
 
 const topicName = matching(/^[A-Za-z0-9._-]{1,249}$/, 'a topic name (letters, digits, . _ -)');
 
@@ -141,6 +157,13 @@ export const TOPIC_SETTINGS = {
     defaultDoc: '2592000000 (30 days)',
     doc: '`retention.ms` of new topics (-1: forever)',
   }),
+  monitorRetentionMs: setting({
+    name: 'AUDIT_MONITOR_RETENTION_MS',
+    parser: retention,
+    default: TOPIC_DEFAULTS.monitorRetentionMs,
+    defaultDoc: '2592000000 (30 days)',
+    doc: "`retention.ms` of the monitor's keyed topic `<AUDIT_TOPIC>.monitor`: the history its rules are rebuilt from (-1: forever)",
+  }),
 } as const;
 
 export function topicSettingsFromEnv(env: Env = process.env): TopicSettings {
@@ -157,6 +180,7 @@ export function topicSettingsFromEnv(env: Env = process.env): TopicSettings {
     replicationFactor: readSetting(env, s.replicationFactor),
     minInsyncReplicas: readSetting(env, s.minInsyncReplicas),
     retentionMs: readSetting(env, s.retentionMs),
+    monitorRetentionMs: readSetting(env, s.monitorRetentionMs),
   };
 }
 
@@ -167,8 +191,17 @@ export interface TopicSpec {
   configs: Record<string, string>;
 }
 
-/** The desired topics for a cluster of `brokerCount` brokers (pure). */
-export function desiredTopics(settings: TopicSettings, brokerCount: number): TopicSpec[] {
+/**
+ * The desired topics for a cluster of `brokerCount` brokers (pure). The
+ * monitor's keyed topic gets as many partitions as the events topic has
+ * (`eventsPartitions`, when it exists already), so that both steps of the
+ * monitor spread alike over the group.
+ */
+export function desiredTopics(
+  settings: TopicSettings,
+  brokerCount: number,
+  eventsPartitions = settings.partitions,
+): TopicSpec[] {
   const replicationFactor = settings.replicationFactor ?? Math.min(3, brokerCount);
   if (replicationFactor > brokerCount) {
     throw new ConfigError(
@@ -190,19 +223,28 @@ export function desiredTopics(settings: TopicSettings, brokerCount: number): Top
     'unclean.leader.election.enable': 'false',
     'message.timestamp.type': 'CreateTime',
   };
-  return [
-    settings.eventsTopic,
-    settings.dlqTopic,
-    settings.alertsTopic,
-    settings.exportRequestsTopic,
-    settings.exportResultsTopic,
-    ...settings.siemFeedFormats.map((format) => `${settings.eventsTopic}.${format}`),
-  ].map((name) => ({
+  const topic = (name: string): TopicSpec => ({
     name,
     partitions: settings.partitions,
     replicationFactor,
     configs: { ...configs },
-  }));
+  });
+  return [
+    ...[
+      settings.eventsTopic,
+      settings.dlqTopic,
+      settings.alertsTopic,
+      alertsOcsfTopic(settings.alertsTopic),
+      settings.exportRequestsTopic,
+      settings.exportResultsTopic,
+      ...settings.siemFeedFormats.map((format) => `${settings.eventsTopic}.${format}`),
+    ].map(topic),
+    {
+      ...topic(monitorKeyedTopic(settings.eventsTopic)),
+      partitions: eventsPartitions,
+      configs: { ...configs, 'retention.ms': String(settings.monitorRetentionMs) },
+    },
+  ];
 }
 
 export interface ActualTopic {
@@ -236,8 +278,12 @@ export interface EnsureReport {
 
 export async function ensureTopics(admin: Admin, settings: TopicSettings): Promise<EnsureReport> {
   const cluster = await admin.describeCluster();
-  const specs = desiredTopics(settings, cluster.brokers.length);
   const existing = new Set(await admin.listTopics());
+  const eventsPartitions = existing.has(settings.eventsTopic)
+    ? (await admin.fetchTopicMetadata({ topics: [settings.eventsTopic] })).topics[0]?.partitions
+        .length
+    : undefined;
+  const specs = desiredTopics(settings, cluster.brokers.length, eventsPartitions);
   const missing = specs.filter((spec) => !existing.has(spec.name));
   if (missing.length > 0) {
     await admin.createTopics({

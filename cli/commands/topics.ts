@@ -14,8 +14,9 @@ export const TOPICS_COMMAND = {
   name: 'topics',
   action: 'ensure',
   summary: 'create the Kafka topics (topics ensure) and report drift',
-  description: `Creates the events, dead-letter, alerts, export requests and export results topics
-and the SIEM feed topics <AUDIT_TOPIC>.<format> of AUDIT_SIEM_FEED_FORMATS that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
+  description: `Creates the events, dead-letter, alerts (JSON and <AUDIT_ALERTS_TOPIC>.ocsf), export requests and export results topics,
+the SIEM feed topics <AUDIT_TOPIC>.<format> of AUDIT_SIEM_FEED_FORMATS and the monitor's keyed topic <AUDIT_TOPIC>.monitor (as many partitions
+as the events topic, retention AUDIT_MONITOR_RETENTION_MS) that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
 AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC, AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
 and the exit code is then 3.`,
   options: { config: CONFIG_OPTION },

@@ -83,22 +83,24 @@ test('topic settings: defaults fit a single broker and a three-broker cluster', 
       'audit.events',
       'audit.events.dlq',
       'audit.alerts',
+      'audit.alerts.ocsf',
       'audit.export.requests',
       'audit.export.results',
       'audit.events.ocsf',
       'audit.events.ecs',
       'audit.events.cef',
+      'audit.events.monitor',
     ],
   );
   assert.deepEqual(
     desiredTopics(topicSettingsFromEnv({ AUDIT_TOPIC: 'ev', AUDIT_SIEM_FEED_FORMATS: 'cef' }), 1)
       .map((s) => s.name)
       .filter((name) => name.startsWith('ev.') && !name.endsWith('.dlq')),
-    ['ev.cef'],
+    ['ev.cef', 'ev.monitor'],
   );
   assert.equal(
     desiredTopics(topicSettingsFromEnv({ AUDIT_SIEM_FEED_FORMATS: 'none' }), 1).length,
-    5,
+    7,
   );
   assert.equal(single[0]?.replicationFactor, 1);
   assert.equal(single[0]?.configs['min.insync.replicas'], '1');
@@ -107,6 +109,27 @@ test('topic settings: defaults fit a single broker and a three-broker cluster', 
   const cluster = desiredTopics(settings, 5);
   assert.equal(cluster[0]?.replicationFactor, 3);
   assert.equal(cluster[0]?.configs['min.insync.replicas'], '2');
+});
+
+test("topic settings: the monitor's keyed topic has its own retention and the events topic's partitions", () => {
+  const settings = topicSettingsFromEnv({
+    AUDIT_TOPIC_PARTITIONS: '6',
+    AUDIT_MONITOR_RETENTION_MS: '-1',
+  });
+  const keyed = (eventsPartitions?: number) =>
+    desiredTopics(settings, 1, eventsPartitions).find((s) => s.name === 'audit.events.monitor');
+  assert.equal(keyed()?.partitions, 6);
+  assert.equal(keyed(12)?.partitions, 12, 'as many as the existing events topic');
+  assert.equal(keyed()?.configs['retention.ms'], '-1');
+  assert.equal(keyed()?.configs['cleanup.policy'], 'delete');
+  const alerts = desiredTopics(settings, 1, 12).find((s) => s.name === 'audit.alerts.ocsf');
+  assert.equal(alerts?.partitions, 6);
+  assert.equal(alerts?.configs['retention.ms'], String(30 * 24 * 3600 * 1000));
+  assert.equal(
+    desiredTopics(topicSettingsFromEnv({}), 1).find((s) => s.name === 'audit.events.monitor')
+      ?.configs['retention.ms'],
+    String(30 * 24 * 3600 * 1000),
+  );
 });
 
 test('topic settings: bad values name the setting', () => {
@@ -119,6 +142,9 @@ test('topic settings: bad values name the setting', () => {
   });
   assert.throws(() => topicSettingsFromEnv({ AUDIT_TOPIC_RETENTION_MS: '1000' }), {
     field: 'AUDIT_TOPIC_RETENTION_MS',
+  });
+  assert.throws(() => topicSettingsFromEnv({ AUDIT_MONITOR_RETENTION_MS: '10' }), {
+    field: 'AUDIT_MONITOR_RETENTION_MS',
   });
   assert.throws(() => desiredTopics(topicSettingsFromEnv({ AUDIT_TOPIC_REPLICATION: '3' }), 1), {
     field: 'AUDIT_TOPIC_REPLICATION',

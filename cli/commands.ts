@@ -5,6 +5,7 @@ import { EMIT_COMMAND, emitCommand } from './commands/emit.js';
 import { EXPORT_COMMAND, exportCommand } from './commands/export.js';
 import { EXPORTER_COMMAND, exporterCommand } from './commands/exporter.js';
 import { PRODUCE_COMMAND, produceCommand } from './commands/produce.js';
+import { MONITOR_COMMAND, monitorCommand } from './commands/monitor.js';
 import { SIEM_FEED_COMMAND, siemFeedCommand } from './commands/siem-feed.js';
 import { TOPICS_COMMAND, topicsCommand } from './commands/topics.js';
 import { KEYS_COMMAND, keysCommand } from './commands/keys.js';
@@ -20,6 +21,7 @@ export const COMMANDS = {
   export: { spec: EXPORT_COMMAND, run: exportCommand },
   exporter: { spec: EXPORTER_COMMAND, run: exporterCommand },
   'siem-feed': { spec: SIEM_FEED_COMMAND, run: siemFeedCommand },
+  monitor: { spec: MONITOR_COMMAND, run: monitorCommand },
   topics: { spec: TOPICS_COMMAND, run: topicsCommand },
   keys: { spec: KEYS_COMMAND, run: keysCommand },
   verify: { spec: VERIFY_COMMAND, run: verifyCommand },

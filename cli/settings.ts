@@ -24,6 +24,7 @@ import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
 import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
 import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
 import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';
+import { MONITOR_MEMBER_DEFAULTS } from '../consumers/monitor/monitor-member.js';
 import { SIEM_FEED_DEFAULTS } from '../consumers/siem-feed/siem-feed-member.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
 import { TOPIC_SETTINGS } from '../kafka/topics.js';
@@ -244,6 +245,39 @@ export const SIEM_FEED_SETTINGS = {
   }),
 } as const;
 
+export const MONITOR_SETTINGS = {
+  groupId: setting({
+    name: 'AUDIT_MONITOR_GROUP',
+    parser: text,
+    default: MONITOR_MEMBER_DEFAULTS.groupId,
+    doc: 'consumer group of `monitor`',
+  }),
+  rules: setting({
+    name: 'AUDIT_MONITOR_RULES',
+    parser: filePath,
+    defaultDoc: 'the built-in rules',
+    doc: 'rules file of `monitor` (JSON; what it names overrides the defaults, see docs/monitor.md; also `--rules FILE`)',
+  }),
+  transactionalIdPrefix: setting({
+    name: 'AUDIT_MONITOR_TRANSACTIONAL_ID',
+    parser: text,
+    defaultDoc: '`<AUDIT_MONITOR_GROUP>`',
+    doc: 'prefix of the transactional ids of `monitor` (`.<input topic>-<partition>` is added); the same on every member',
+  }),
+  batchEvents: setting({
+    name: 'AUDIT_MONITOR_BATCH_EVENTS',
+    parser: positiveInteger,
+    default: MONITOR_MEMBER_DEFAULTS.batchEvents,
+    doc: 'most records of one partition that `monitor` routes or evaluates in one transaction',
+  }),
+  sessionTimeoutMs: setting({
+    name: 'AUDIT_MONITOR_SESSION_TIMEOUT_MS',
+    parser: milliseconds(6000),
+    default: MONITOR_MEMBER_DEFAULTS.sessionTimeoutMs,
+    doc: 'consumer session timeout of `monitor`',
+  }),
+} as const;
+
 export const S3_SETTINGS = {
   bucket: setting({
     name: 'S3_BUCKET',
@@ -305,6 +339,7 @@ export const SETTING_SECTIONS: readonly SettingSection[] = [
   { title: 'Archive', rows: Object.values(ARCHIVE_SETTINGS) },
   { title: 'Exporter', rows: Object.values(EXPORTER_SETTINGS) },
   { title: 'SIEM feed', rows: Object.values(SIEM_FEED_SETTINGS) },
+  { title: 'Monitor', rows: Object.values(MONITOR_SETTINGS) },
   { title: 'Topics', rows: Object.values(TOPIC_SETTINGS) },
   { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
   { title: 'S3', rows: Object.values(S3_SETTINGS) },

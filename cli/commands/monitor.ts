@@ -1,0 +1,104 @@
+/**
+ * `monitor [--rules FILE]`: a member of the monitor group. Routes every event
+ * to the keyed topic and evaluates the detection rules there; alerts go to the
+ * alerts topics and to the log, until SIGTERM/SIGINT.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { RETRY_POLICIES } from '../../common/retry.js';
+import { readSetting } from '../../common/settings.js';
+import { MonitorMember } from '../../consumers/monitor/monitor-member.js';
+import { DEFAULT_MONITOR_RULES, loadMonitorRules } from '../../consumers/monitor/rules.js';
+import { createKafka, withAdmin } from '../../kafka/client.js';
+import { alertsOcsfTopic, monitorKeyedTopic } from '../../kafka/topics.js';
+import { CONFIG_OPTION, parseOptions, type CommandSpec } from '../args.js';
+import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
+import { MONITOR_SETTINGS } from '../settings.js';
+import { untilSignal } from '../signals.js';
+
+export const MONITOR_COMMAND = {
+  name: 'monitor',
+  summary: 'raise alerts on suspicious activity in the events (kafka)',
+  description: `Joins the monitor's consumer group (AUDIT_MONITOR_GROUP, default audit-monitor) on the
+events topic (AUDIT_TOPIC) and on its keyed topic <AUDIT_TOPIC>.monitor. Each event is routed to the
+keyed topic under the keys its rules count by (package, source, user), and the rules are evaluated
+there: repeated integrity failures, an install after a scan found it vulnerable, protection turned
+off, a user from a new IP address, bursts of failures or of runtime blocks. Alerts go to
+AUDIT_ALERTS_TOPIC as JSON and to <AUDIT_ALERTS_TOPIC>.ocsf as OCSF Detection Findings, in Kafka
+transactions (a read_committed reader sees each alert once, whenever a member is killed), and to
+the log. Thresholds and windows come from the rules file (--rules or AUDIT_MONITOR_RULES; the
+built-in rules without one). Runs until SIGTERM or SIGINT; see docs/monitor.md.`,
+  options: {
+    rules: {
+      type: 'string',
+      value: 'FILE',
+      doc: 'rules file (JSON, as AUDIT_MONITOR_RULES); what it names overrides the built-in rules',
+    },
+    config: CONFIG_OPTION,
+  },
+} as const satisfies CommandSpec;
+
+export async function monitorCommand(args: string[], logger: Logger): Promise<number> {
+  const o = parseOptions(args, MONITOR_COMMAND.options);
+  // a signal during the start is a clean stop too, once the member has started
+  const { signal, dispose } = untilSignal();
+  try {
+    const env = effectiveEnv(o.config);
+    const settings = cliSettings(env);
+    const kafkaSettings = requireKafka(settings);
+    const s = MONITOR_SETTINGS;
+    const rulesFile = o.rules ?? readSetting(env, s.rules);
+    const rules =
+      rulesFile === undefined ? DEFAULT_MONITOR_RULES : await loadMonitorRules(rulesFile);
+    const { eventsTopic, alertsTopic } = settings.topics;
+    const keyedTopic = monitorKeyedTopic(eventsTopic);
+    const ocsfTopic = alertsOcsfTopic(alertsTopic);
+    const groupId = readSetting(env, s.groupId);
+    // quick checks of the broker, the credentials and the topics, before the group starts
+    const topics = [eventsTopic, keyedTopic, alertsTopic, ocsfTopic];
+    await withAdmin(
+      createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
+      { operation: 'read the offsets of', topic: topics.join(', '), group: groupId },
+      async (admin) => {
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+      },
+    );
+    const member = new MonitorMember({
+      kafka: createKafka(kafkaSettings, logger),
+      rules,
+      eventsTopic,
+      keyedTopic,
+      dlqTopic: settings.topics.dlqTopic,
+      alertsTopic,
+      alertsOcsfTopic: ocsfTopic,
+      groupId,
+      transactionalIdPrefix: readSetting(env, s.transactionalIdPrefix),
+      batchEvents: readSetting(env, s.batchEvents),
+      sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
+      logger: logger.child({ member: `${hostname()}-${process.pid}` }),
+    });
+    try {
+      await member.start();
+      await Promise.race([
+        member.failed,
+        new Promise((resolve) =>
+          signal.aborted
+            ? resolve(undefined)
+            : signal.addEventListener('abort', resolve, { once: true }),
+        ),
+      ]);
+    } finally {
+      await member.stop();
+    }
+    // a kafkajs client that lost its broker may still hold a reconnect timer
+    setTimeout(() => process.exit(), 1000).unref();
+    if (member.failure !== undefined) throw member.failure;
+    const st = member.stats;
+    process.stdout.write(
+      `routed ${st.routed} records to ${keyedTopic} (${st.deadLettered} to the dead-letter topic); evaluated ${st.evaluated} (${st.replayed} replayed to rebuild the rule state); published ${st.alerts} alerts on ${alertsTopic} and ${ocsfTopic}\n`,
+    );
+    return 0;
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * How the suite measures one figure, and the command line of bench/run.ts.
+ * Tested in test/bench/measure.test.ts with figures that record their calls.
+ */
+import type { BenchContext, Figure } from './figure.js';
+import { formatValue, measuredResult, type FigureResult } from './report.js';
+
+export const ROUNDS = { quick: 3, full: 5 } as const;
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Figure names to run; undefined: all. */
+  only: string[] | undefined;
+  /** Interleaved rounds after the warm-up (3 at least). */
+  rounds: number;
+  /** Where RESULTS.md and results.json go; undefined: bench/ of the source tree. */
+  out: string | undefined;
+}
+
+export const USAGE =
+  'usage: node dist/bench/run.js [--quick] [--only name,name] [--rounds N] [--out DIR] [--list]';
+
+/** The runner's options; throws a RangeError naming the mistake. */
+export function parseBenchArgs(args: readonly string[]): BenchOptions & { list: boolean } {
+  const options: BenchOptions & { list: boolean } = {
+    quick: false,
+    only: undefined,
+    rounds: 0,
+    out: undefined,
+    list: false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg];
+    const value = (): string => {
+      const next = inline ?? args[++i];
+      if (next === undefined || next === '') throw new RangeError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--list':
+        options.list = true;
+        break;
+      case '--only':
+        options.only = value()
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '');
+        if (options.only.length === 0) throw new RangeError('--only needs figure names');
+        break;
+      case '--rounds': {
+        const text = value();
+        const rounds = Number(text);
+        if (!Number.isInteger(rounds) || rounds < 3)
+          throw new RangeError(`--rounds must be an integer of 3 or more, got ${text}`);
+        options.rounds = rounds;
+        break;
+      }
+      case '--out':
+        options.out = value();
+        break;
+      default:
+        throw new RangeError(`unknown argument ${arg}`);
+    }
+  }
+  if (options.rounds === 0) options.rounds = options.quick ? ROUNDS.quick : ROUNDS.full;
+  return options;
+}
+
+/** The figures `only` names, in the suite's order; throws naming any unknown name. */
+export function selectFigures(
+  figures: readonly Figure[],
+  only: readonly string[] | undefined,
+): Figure[] {
+  const names = new Set<string>();
+  for (const figure of figures) {
+    if (names.has(figure.name)) throw new RangeError(`two figures are named ${figure.name}`);
+    names.add(figure.name);
+  }
+  if (only === undefined) return [...figures];
+  const unknown = only.filter((name) => !names.has(name));
+  if (unknown.length > 0)
+    throw new RangeError(
+      `unknown figure ${unknown.join(', ')}; the figures are ${[...names].join(', ')}`,
+    );
+  return figures.filter((figure) => only.includes(figure.name));
+}
+
+function check(figure: Figure, side: 'ours' | 'baseline', value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new RangeError(`${figure.name}: ${side} returned ${String(value)}, not a measurement`);
+  return value;
+}
+
+/**
+ * Setup, one warm-up run of each side, then `rounds` interleaved rounds
+ * (ours, baseline, ours, baseline, ...), teardown even after a failure. A
+ * figure's error becomes a result that is not measured, with the message.
+ */
+export async function measureFigure(
+  figure: Figure,
+  ctx: BenchContext,
+  rounds: number,
+): Promise<FigureResult> {
+  const runs = { ours: [] as number[], baseline: [] as number[] };
+  try {
+    try {
+      if (figure.setup !== undefined) await figure.setup(ctx);
+      ctx.log('warm-up');
+      check(figure, 'ours', await figure.ours(ctx));
+      check(figure, 'baseline', await figure.baseline(ctx));
+      for (let round = 1; round <= rounds; round++) {
+        const ours = check(figure, 'ours', await figure.ours(ctx));
+        runs.ours.push(ours);
+        const baseline = check(figure, 'baseline', await figure.baseline(ctx));
+        runs.baseline.push(baseline);
+        ctx.log(
+          `round ${round}/${rounds}: ours ${formatValue(ours)}, baseline ${formatValue(baseline)} ${figure.unit}`,
+        );
+      }
+    } finally {
+      if (figure.teardown !== undefined) await figure.teardown(ctx);
+    }
+  } catch (error) {
+    // Whatever a figure raises (a broker refusing, a child process failing) is reported, not thrown.
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      name: figure.name,
+      unit: figure.unit,
+      better: figure.better,
+      description: figure.description,
+      notMeasured: `failed: ${message}`,
+      failed: true,
+    };
+  }
+  return measuredResult(figure, runs);
+}

@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BenchContext, Figure } from '../../bench/figure.js';
+import { measureFigure, parseBenchArgs, selectFigures } from '../../bench/measure.js';
+
+function context(): BenchContext {
+  return {
+    quick: true,
+    stack: undefined,
+    work: '/nonexistent',
+    size: (_full, quick) => quick,
+    log: () => undefined,
+  };
+}
+
+/** A figure whose sides return the next value of their list and record the order of calls. */
+function scripted(
+  calls: string[],
+  ours: number[],
+  baseline: number[],
+  overrides: Partial<Figure> = {},
+): Figure {
+  return {
+    name: 'scripted',
+    unit: 'events/s',
+    better: 'higher',
+    description: 'scripted',
+    needsStack: false,
+    setup: async () => void calls.push('setup'),
+    ours: async () => (calls.push('ours'), ours.shift() ?? Number.NaN),
+    baseline: async () => (calls.push('baseline'), baseline.shift() ?? Number.NaN),
+    teardown: async () => void calls.push('teardown'),
+    ...overrides,
+  };
+}
+
+test('a figure: setup, a warm-up of each side left out, interleaved rounds, teardown; medians and ratio', async () => {
+  const calls: string[] = [];
+  const result = await measureFigure(
+    scripted(calls, [999, 10, 30, 20], [1, 40, 20, 30]),
+    context(),
+    3,
+  );
+  assert.deepEqual(calls, [
+    'setup',
+    'ours',
+    'baseline',
+    'ours',
+    'baseline',
+    'ours',
+    'baseline',
+    'ours',
+    'baseline',
+    'teardown',
+  ]);
+  assert.ok('runs' in result);
+  assert.deepEqual(result.runs, { ours: [10, 30, 20], baseline: [40, 20, 30] });
+  assert.equal(result.ours, 20);
+  assert.equal(result.baseline, 30);
+  assert.equal(result.ratio, 20 / 30);
+});
+
+test('a failing figure is not measured, with its error, and is torn down', async () => {
+  const calls: string[] = [];
+  const failing = scripted(calls, [1, 2], [1], {
+    baseline: async () => {
+      calls.push('baseline');
+      if (calls.filter((call) => call === 'baseline').length === 2)
+        throw new Error('broker refused');
+      return 1;
+    },
+  });
+  const result = await measureFigure(failing, context(), 3);
+  assert.deepEqual(calls, ['setup', 'ours', 'baseline', 'ours', 'baseline', 'teardown']);
+  assert.deepEqual(result, {
+    name: 'scripted',
+    unit: 'events/s',
+    better: 'higher',
+    description: 'scripted',
+    notMeasured: 'failed: broker refused',
+    failed: true,
+  });
+});
+
+test('a side that returns no number fails the figure instead of entering the medians', async () => {
+  const result = await measureFigure(scripted([], [1, Number.NaN], [1, 1]), context(), 3);
+  assert.ok('notMeasured' in result);
+  assert.equal(result.notMeasured, 'failed: scripted: ours returned NaN, not a measurement');
+});
+
+test('command line: --quick gives 3 rounds, 5 otherwise, --only splits names, mistakes are named', () => {
+  assert.deepEqual(parseBenchArgs([]), {
+    quick: false,
+    only: undefined,
+    rounds: 5,
+    out: undefined,
+    list: false,
+  });
+  assert.deepEqual(parseBenchArgs(['--quick', '--only', 'a, b', '--out=/tmp/x']), {
+    quick: true,
+    only: ['a', 'b'],
+    rounds: 3,
+    out: '/tmp/x',
+    list: false,
+  });
+  assert.equal(parseBenchArgs(['--rounds', '7']).rounds, 7);
+  assert.throws(
+    () => parseBenchArgs(['--rounds', '2']),
+    /--rounds must be an integer of 3 or more/,
+  );
+  assert.throws(() => parseBenchArgs(['--only']), /--only needs a value/);
+  assert.throws(() => parseBenchArgs(['--fast']), /unknown argument --fast/);
+});
+
+test('--only keeps the suite order and names unknown figures; two figures may not share a name', () => {
+  const figure = (name: string): Figure => ({ ...scripted([], [], []), name });
+  const all = [figure('a'), figure('b'), figure('c')];
+  assert.deepEqual(
+    selectFigures(all, ['c', 'a']).map((f) => f.name),
+    ['a', 'c'],
+  );
+  assert.equal(selectFigures(all, undefined).length, 3);
+  assert.throws(() => selectFigures(all, ['a', 'z']), /unknown figure z; the figures are a, b, c/);
+  assert.throws(
+    () => selectFigures([figure('a'), figure('a')], undefined),
+    /two figures are named a/,
+  );
+});

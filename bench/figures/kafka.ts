@@ -18,7 +18,6 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { BATCH_DEFAULTS } from '../../consumers/archiver/batch-policy.js';
-import { KAFKA_ARCHIVER_DEFAULTS } from '../../consumers/archiver/kafka-archiver.js';
 import { createKafka } from '../../kafka/client.js';
 import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
@@ -247,17 +246,34 @@ function produceVsKcat(): Figure {
 function archiveFigure(measure: 'rate' | 'rss'): Figure {
   let kafka: Kafka;
   let count = 0;
-  let topic = '';
+  let requests: BenchMessage[][];
   let bucket = '';
   let runs = 0;
   const groups: string[] = [];
 
-  const result = (seconds: number, peakKiB: number | undefined): number =>
-    measure === 'rate' ? count / seconds : (peakKiB as number) / 1024;
-  const archived = (stdout: string): void => {
-    const events = Number(/archived (\d+) events/.exec(stdout)?.[1] ?? Number.NaN);
-    if (events !== count)
-      throw new Error(`archived ${events} events, not ${count}: ${stdout.trim()}`);
+  /**
+   * A topic of its own (and its dead-letter topic) filled with the events
+   * before the clock starts, so that the archiver's group starts from the
+   * beginning on every run; deleted after the run.
+   */
+  const onFilledTopic = async (
+    run: (topic: string) => Promise<{ seconds: number; stdout: string; peakKiB?: number }>,
+  ): Promise<number> => {
+    const topic = uniqueName('archive');
+    await createTopics(kafka, [
+      { topic, partitions: PARTITIONS },
+      { topic: `${topic}.dlq`, partitions: 1 },
+    ]);
+    try {
+      await sendBare(kafka, topic, requests);
+      const { seconds, stdout, peakKiB } = await run(topic);
+      const events = Number(/archived (\d+) events/.exec(stdout)?.[1] ?? Number.NaN);
+      if (events !== count)
+        throw new Error(`archived ${events} events, not ${count}: ${stdout.trim()}`);
+      return measure === 'rate' ? count / seconds : (peakKiB as number) / 1024;
+    } finally {
+      await deleteTopics(kafka, [topic, `${topic}.dlq`]);
+    }
   };
 
   return {
@@ -266,81 +282,59 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
     better: measure === 'rate' ? 'higher' : 'lower',
     description:
       (measure === 'rate'
-        ? 'Events archived per second from a topic of 6 partitions pre-filled with simulated events, each side its own process, from spawn to exit. '
-        : 'Peak RSS (/usr/bin/time %M) of the archiving process over a topic of 6 partitions pre-filled with simulated events. ') +
-      'Ours: `audit-trail archive --once` (group audit-archiver, offsets set to the start before each run, a fresh key prefix; ' +
-      `Avro container objects with deflate and the hash chain, ${BATCH_DEFAULTS.maxEvents} events an object, signed digests) into S3Proxy. ` +
-      'Baseline: a bare kafkajs consumer (a fresh group, same fetch size) writing the raw values to S3 objects of ' +
+        ? 'Events archived per second, each side its own process, from spawn to exit, '
+        : 'Peak RSS (/usr/bin/time %M) of the archiving process, ') +
+      'from a fresh topic of 6 partitions filled with simulated events before the run, into a bucket of S3Proxy. ' +
+      'Ours: `audit-trail archive --once` (group audit-archiver; Avro container objects with deflate and the hash chain, ' +
+      `${BATCH_DEFAULTS.maxEvents} events an object, signed digests). ` +
+      'Baseline: a bare kafkajs consumer (a fresh group, the same fetch size) writing the raw values to S3 objects of ' +
       `${BATCH_DEFAULTS.maxEvents} events per partition and committing after each. 200,000 events (quick: 20,000).`,
     needsStack: true,
     async setup(ctx) {
       count = ctx.size(200_000, 20_000);
       kafka = kafkaClient(ctx);
-      topic = uniqueName('archive');
       bucket = uniqueName('archive');
       await createBucket(ctx, bucket);
-      await createTopics(kafka, [
-        { topic, partitions: PARTITIONS },
-        { topic: `${topic}.dlq`, partitions: 1 },
-      ]);
-      const data = simulatedEvents(count);
-      await sendBare(kafka, topic, batches(data.messages, batchMaxEvents, batchMaxBytes));
-      ctx.log(`${topic} filled with ${count} events`);
+      requests = batches(simulatedEvents(count).messages, batchMaxEvents, batchMaxBytes);
     },
     async ours(ctx) {
-      const group = KAFKA_ARCHIVER_DEFAULTS.groupId;
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({
-          groupId: group,
-          topic,
-          partitions: offsets.map(({ partition, low }) => ({ partition, offset: low })),
-        });
-      } finally {
-        await admin.disconnect();
-      }
-      const run = await runChild(process.execPath, [MAIN, 'archive', '--once'], {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          AUDIT_TRANSPORT: 'kafka',
-          KAFKA_BROKERS: brokers(ctx).join(','),
-          AUDIT_TOPIC: topic,
-          AUDIT_DLQ_TOPIC: `${topic}.dlq`,
-          AUDIT_ARCHIVE_STORE: 's3',
-          AUDIT_ARCHIVE_PREFIX: `ours-${++runs}`,
-          AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
-          AUDIT_LOG_LEVEL: 'warn',
-          ...s3Env(ctx, bucket),
-        },
-        peakRss: measure === 'rss' ? join(ctx.work, 'peak-rss') : undefined,
-      });
-      archived(run.stdout);
-      return result(run.seconds, run.peakKiB);
+      return onFilledTopic((topic) =>
+        runChild(process.execPath, [MAIN, 'archive', '--once'], {
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            AUDIT_TRANSPORT: 'kafka',
+            KAFKA_BROKERS: brokers(ctx).join(','),
+            AUDIT_TOPIC: topic,
+            AUDIT_DLQ_TOPIC: `${topic}.dlq`,
+            AUDIT_ARCHIVE_STORE: 's3',
+            AUDIT_ARCHIVE_PREFIX: `ours-${++runs}`,
+            AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
+            AUDIT_LOG_LEVEL: 'warn',
+            ...s3Env(ctx, bucket),
+          },
+          peakRss: measure === 'rss' ? join(ctx.work, 'peak-rss') : undefined,
+        }),
+      );
     },
     async baseline(ctx) {
       const group = uniqueName('bare');
       groups.push(group);
-      const run = await runChild(process.execPath, [BARE_ARCHIVER], {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          BENCH_BROKERS: brokers(ctx).join(','),
-          BENCH_TOPIC: topic,
-          BENCH_GROUP: group,
-          BENCH_PREFIX: `bare-${++runs}`,
-          BENCH_BATCH_EVENTS: String(BATCH_DEFAULTS.maxEvents),
-          ...s3Env(ctx, bucket),
-        },
-        peakRss: measure === 'rss' ? join(ctx.work, 'peak-rss') : undefined,
-      });
-      archived(run.stdout);
-      return result(run.seconds, run.peakKiB);
+      return onFilledTopic((topic) =>
+        runChild(process.execPath, [BARE_ARCHIVER], {
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            BENCH_BROKERS: brokers(ctx).join(','),
+            BENCH_TOPIC: topic,
+            BENCH_GROUP: group,
+            BENCH_PREFIX: `bare-${++runs}`,
+            BENCH_BATCH_EVENTS: String(BATCH_DEFAULTS.maxEvents),
+            ...s3Env(ctx, bucket),
+          },
+          peakRss: measure === 'rss' ? join(ctx.work, 'peak-rss') : undefined,
+        }),
+      );
     },
     async teardown(ctx) {
-      await deleteTopics(kafka, [topic, `${topic}.dlq`]).catch((error: unknown) =>
-        ctx.log(`could not delete ${topic}: ${(error as Error).message}`),
-      );
       const admin = kafka.admin();
       await admin.connect();
       await admin

@@ -103,7 +103,7 @@ function rssExportFigure(): Figure {
     unit: 'MiB',
     better: 'lower',
     description:
-      'peak RSS (VmHWM) of audit-trail serve, its own process, while it streams one direct CSV export (GET /v1/events?format=csv, no filter) of a local archive of audit-trail demo (objects of 10,000 events) to a byte counter; ours: 1,000,000 events, baseline: 100,000 events (--quick: 100,000 and 10,000); a ratio near 1 means memory does not grow with the export',
+      'Peak RSS (VmHWM from /proc) of audit-trail serve, its own process, after one direct CSV export (GET /v1/events?format=csv, no filter) of a local archive built by audit-trail demo (objects of 10,000 events) streamed to a byte counter. Ours: an archive of 1,000,000 events. Baseline: an archive of 100,000 events (quick: 100,000 and 10,000). A ratio near 1: memory does not grow with the export.',
     needsStack: false,
     async setup(ctx) {
       await writeFile(join(ctx.work, 'tokens'), tokenLine('bench', TOKEN), { mode: 0o600 });
@@ -140,7 +140,7 @@ function demoFigure(): Figure {
     unit: 'events/s',
     better: 'higher',
     description:
-      'wall time of a process, start to exit: ours: audit-trail demo --events N (simulate, validate, spool, archive to deflate objects, export JSON and CSV from the archive); baseline (not our pipeline): the same number of simulator events written as JSON lines to one file and fsync-ed, then read back and rendered to JSON (JSON.stringify per row) and CSV (csv-stringify) by bench/demo-baseline.ts; N = 1,000,000 (--quick: 50,000)',
+      'Events per second, each side its own process, from spawn to exit. Ours: audit-trail demo --events N (simulation, validation, spool, archiver to deflate objects, JSON and CSV exports read back from the archive). Baseline, not a pipeline of ours: the same number of simulator events written as JSON lines to one file and fsync-ed, then read back and rendered to JSON (JSON.stringify per row) and CSV (csv-stringify) by bench/demo-baseline.ts. N = 1,000,000 (quick: 50,000).',
     needsStack: false,
     ours: (ctx) =>
       eventsPerSecond(

@@ -60,8 +60,8 @@ function addEventFigure(spool: boolean): Figure {
     unit: 'µs/event',
     better: 'lower',
     description: spool
-      ? 'ours: AuditTrail({ spoolDir, retainInMemory: false }).addEvent per simulated event (validate, Avro single-object encoding, CRC-framed spool segment) then close() (write and fdatasync), divided by the events; baseline: avsc toBuffer of the same records alone; 500,000 events (--quick: 200,000)'
-      : 'ours: AuditTrail() in memory (the default, retained for exports), addEvent per simulated event (toRecord, validate, index by package); baseline: avsc toBuffer of the same records alone; 500,000 events (--quick: 200,000)',
+      ? 'Microseconds per addEvent, in this process, events made beforehand. Ours: AuditTrail({ spoolDir, retainInMemory: false }).addEvent (toRecord, validation, Avro single-object encoding, a CRC-framed record into the spool write buffer), then close() (write and fdatasync), divided by the events. Baseline: avsc toBuffer of the same records, nothing else. 500,000 events (quick: 200,000).'
+      : 'Microseconds per addEvent, in this process, events made beforehand. Ours: AuditTrail() in memory, the default (toRecord, validation, kept for exports and indexed by package; no encoding). Baseline: avsc toBuffer of the same records, nothing else. 500,000 events (quick: 200,000).',
     needsStack: false,
     async setup(ctx) {
       events = simulatedEvents(addEventCount(ctx));
@@ -107,8 +107,8 @@ function exportFigure(format: 'csv' | 'json'): Figure {
     better: 'higher',
     description:
       format === 'csv'
-        ? 'ours: the audit-trail export path (exportEvents over a local archive of audit-trail demo, deflate objects of 10,000 events, no filter, no verify key; writeExport csv with formula guard) in process; baseline: the same rows from memory through csv-stringify with the same options (header, CRLF, quoted line breaks); both into a byte counter; 200,000 events (--quick: 100,000)'
-        : 'ours: the audit-trail export path (exportEvents over a local archive of audit-trail demo, deflate objects of 10,000 events, no filter, no verify key; writeExport json, one array) in process; baseline: the same rows from memory, JSON.stringify per row written to a stream as one array; both into a byte counter; 200,000 events (--quick: 100,000)',
+        ? 'Rows exported per second, in this process, into a byte counter, from a local archive built by audit-trail demo (deflate objects of 10,000 events). Ours: the path of audit-trail export --format csv (exportEvents: list, read, inflate and decode each object, no filter, no verify key; writeExport: cells with the formula guard, csv-stringify). Baseline: the same rows held in memory, cells made and written by csv-stringify with the same options (header, CRLF, quoted line breaks). 200,000 events (quick: 100,000).'
+        : 'Rows exported per second, in this process, into a byte counter, from a local archive built by audit-trail demo (deflate objects of 10,000 events). Ours: the path of audit-trail export --format json (exportEvents: list, read, inflate and decode each object, no filter, no verify key; writeExport: one JSON array). Baseline: the same rows held in memory, JSON.stringify per row written to a stream as one array. 200,000 events (quick: 100,000).',
     needsStack: false,
     async setup(ctx) {
       const dir = join(ctx.work, 'demo');
@@ -170,7 +170,7 @@ function bytesPerEventFigure(): Figure {
     unit: 'B/event',
     better: 'lower',
     description:
-      'ours: bytes of every file of the archive folder of audit-trail demo (Avro container objects of 10,000 events, deflate, with their header summary, and the claims) per event; baseline: the same events as JSON lines (the export object of each, ISO timestamp); 200,000 events (--quick: 50,000)',
+      'Bytes per event at rest. Ours: every file of the archive folder of audit-trail demo (Avro container objects of 10,000 events with deflate and their header summary, and the claims). Baseline: the same events as JSON lines (the export object of each, timestamp in ISO 8601). 200,000 events (quick: 50,000).',
     needsStack: false,
     async setup(ctx) {
       const dir = join(ctx.work, 'demo');

@@ -15,10 +15,12 @@ export interface BenchOptions {
   rounds: number;
   /** Where RESULTS.md and results.json go; undefined: bench/ of the source tree. */
   out: string | undefined;
+  /** The local stack's folder; undefined: .stack of the source tree. */
+  stack: string | undefined;
 }
 
 export const USAGE =
-  'usage: node dist/bench/run.js [--quick] [--only name,name] [--rounds N] [--out DIR] [--list]';
+  'usage: node dist/bench/run.js [--quick] [--only name,name] [--rounds N] [--out DIR] [--stack DIR] [--list]';
 
 /** The runner's options; throws a RangeError naming the mistake. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions & { list: boolean } {
@@ -27,6 +29,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions & { list: 
     only: undefined,
     rounds: 0,
     out: undefined,
+    stack: undefined,
     list: false,
   };
   for (let i = 0; i < args.length; i++) {
@@ -61,6 +64,9 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions & { list: 
       }
       case '--out':
         options.out = value();
+        break;
+      case '--stack':
+        options.stack = value();
         break;
       default:
         throw new RangeError(`unknown argument ${arg}`);

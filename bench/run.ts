@@ -6,14 +6,13 @@
  * the local stack are reported as not measured, with the reason, when it is
  * not running. Writes bench/RESULTS.md and bench/results.json.
  *
- *   npm run bench [-- --quick] [-- --only name,name] [-- --rounds N] [-- --out DIR] [-- --list]
+ *   npm run bench -- [--quick] [--only name,name] [--rounds N] [--out DIR] [--stack DIR] [--list]
  *
  * Exits 1 when a figure failed (its error is in the results), 2 on a usage mistake.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,10 +27,10 @@ import {
   type FigureResult,
   type Machine,
 } from './report.js';
+import { brokerVersion, localStack } from './stack-status.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIGURES = fileURLToPath(new URL('./figures/', import.meta.url));
-const STACK = join(ROOT, '.stack');
 
 function say(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -56,89 +55,6 @@ async function loadFigures(): Promise<Figure[]> {
   return figures;
 }
 
-function readEnvFile(path: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
-    if (match?.[1] !== undefined) env[match[1]] = (match[2] ?? '').trim();
-  }
-  return env;
-}
-
-function isAlive(pidFile: string): boolean {
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    // ESRCH: no such process (EPERM cannot happen for the stack this user started)
-    return false;
-  }
-}
-
-function reachable(hostPort: string): Promise<boolean> {
-  const at = hostPort.lastIndexOf(':');
-  const host = hostPort.slice(0, at);
-  const port = Number(hostPort.slice(at + 1));
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2000 });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** The local stack's settings, or why it cannot be used. */
-async function localStack(): Promise<{ env: Record<string, string> } | { reason: string }> {
-  const envFile = join(STACK, 'env');
-  if (!existsSync(envFile))
-    return { reason: 'the local stack is not running (no .stack/env): npm run stack:up' };
-  const env = readEnvFile(envFile);
-  if (!isAlive(join(STACK, 'kafka.pid')))
-    return { reason: 'Kafka of the local stack is not running: npm run stack:up' };
-  if (!isAlive(join(STACK, 's3proxy.pid')))
-    return { reason: 'S3Proxy of the local stack is not running: npm run stack:up' };
-  const broker = (env['KAFKA_BROKERS'] ?? '').split(',')[0] ?? '';
-  if (broker === '' || !(await reachable(broker)))
-    return {
-      reason: `the local stack's broker ${broker || '(none in .stack/env)'} does not answer`,
-    };
-  const s3 = (env['S3_ENDPOINT'] ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-  if (s3 === '' || !(await reachable(s3)))
-    return {
-      reason: `the local stack's S3 endpoint ${s3 || '(none in .stack/env)'} does not answer`,
-    };
-  return { env };
-}
-
-/** The broker's version, from the kafka-server jar on the running broker's class path. */
-function brokerVersion(): string {
-  const pidFile = join(STACK, 'kafka.pid');
-  if (!isAlive(pidFile)) return 'not running';
-  try {
-    const pid = readFileSync(pidFile, 'utf8').trim();
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const classPath = args[args.indexOf('-cp') + 1] ?? '';
-    for (const entry of classPath.split(':')) {
-      const dir = entry.replace(/\/\*$/, '');
-      if (!existsSync(dir)) continue;
-      for (const name of readdirSync(dir)) {
-        const match = /^kafka-server-(\d[\w.-]*)\.jar$/.exec(name);
-        if (match?.[1] !== undefined) return `Apache Kafka ${match[1]} (KRaft, one node, loopback)`;
-      }
-    }
-  } catch {
-    // ENOENT/EACCES: /proc or the class path folder is unreadable
-  }
-  return 'unknown';
-}
-
 function osName(): string {
   try {
     const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
@@ -149,7 +65,7 @@ function osName(): string {
   return `${osType()} ${release()}`;
 }
 
-function machine(): Machine {
+function machine(stackDir: string): Machine {
   const kafkajs = JSON.parse(
     readFileSync(join(ROOT, 'node_modules', 'kafkajs', 'package.json'), 'utf8'),
   ) as { version: string };
@@ -162,7 +78,7 @@ function machine(): Machine {
     os: osName(),
     node: process.version,
     kafkajs: kafkajs.version,
-    broker: brokerVersion(),
+    broker: brokerVersion(stackDir),
     kcat:
       kcat.error !== undefined
         ? 'not installed'
@@ -203,7 +119,10 @@ async function main(): Promise<number> {
     say(`no figures in ${FIGURES}`);
     return 2;
   }
-  const stack = figures.some((figure) => figure.needsStack) ? await localStack() : undefined;
+  const stackDir = options.stack ?? join(ROOT, '.stack');
+  const stack = figures.some((figure) => figure.needsStack)
+    ? await localStack(stackDir)
+    : undefined;
   const stackEnv = stack !== undefined && 'env' in stack ? stack.env : undefined;
   const work = await mkdtemp(join(tmpdir(), 'audit-bench-'));
   const date = new Date().toISOString();
@@ -249,7 +168,7 @@ async function main(): Promise<number> {
     date,
     mode: options.quick ? ('quick' as const) : ('full' as const),
     rounds: options.rounds,
-    machine: machine(),
+    machine: machine(stackDir),
     results,
   };
   const out = options.out ?? join(ROOT, 'bench');

@@ -110,7 +110,7 @@ function produceVsKafkajs(): Figure {
     description:
       'Events acknowledged per second, in this process, to a fresh topic of 6 partitions. Ours: AuditTrail.addEvent ' +
       'of simulated events (validation, Avro encoding, spool with fdatasync) through KafkaTransport ' +
-      `(idempotent, acks=all, gzip, ${batchMaxEvents} events or 1 MiB a request, one in flight, ${lingerMs} ms linger), ` +
+      `(idempotent, acks=all, gzip, ${batchMaxEvents.toLocaleString('en-US')} events or 1 MiB a request, one in flight, ${lingerMs} ms linger), ` +
       'yielding every 1,000 events, until close() has every acknowledgement. Baseline: a bare kafkajs producer with ' +
       'the same settings sending the same encoded values, keys and headers in the same batches. ' +
       'Both include connecting; 200,000 events (quick: 20,000).',
@@ -299,9 +299,9 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
         : 'Peak RSS (/usr/bin/time %M) of the archiving process (those of the archive_vs_bare runs when both run), ') +
       'from a fresh topic of 6 partitions filled with simulated events before the run, into a bucket of S3Proxy. ' +
       'Ours: `audit-trail archive --once` (group audit-archiver; Avro container objects with deflate and the hash chain, ' +
-      `${BATCH_DEFAULTS.maxEvents} events an object, signed digests). ` +
+      `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events an object, signed digests). ` +
       'Baseline: a bare kafkajs consumer (a fresh group, the same fetch size) writing the raw values to S3 objects of ' +
-      `${BATCH_DEFAULTS.maxEvents} events per partition and committing after each. 200,000 events (quick: 20,000).`,
+      `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events per partition and committing after each. 200,000 events (quick: 20,000).`,
     needsStack: true,
     async setup(ctx) {
       count = ctx.size(200_000, 20_000);

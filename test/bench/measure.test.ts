@@ -94,13 +94,15 @@ test('command line: --quick gives 3 rounds, 5 otherwise, --only splits names, mi
     only: undefined,
     rounds: 5,
     out: undefined,
+    stack: undefined,
     list: false,
   });
-  assert.deepEqual(parseBenchArgs(['--quick', '--only', 'a, b', '--out=/tmp/x']), {
+  assert.deepEqual(parseBenchArgs(['--quick', '--only', 'a, b', '--out=/tmp/x', '--stack', '/s']), {
     quick: true,
     only: ['a', 'b'],
     rounds: 3,
     out: '/tmp/x',
+    stack: '/s',
     list: false,
   });
   assert.equal(parseBenchArgs(['--rounds', '7']).rounds, 7);

@@ -3,7 +3,7 @@
  * requests topic, renders them into the archive store under the exports
  * prefix and publishes each result on the results topic, until SIGTERM/SIGINT.
  */
-import { untilSignal } from '../signals.js';
+import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
@@ -76,22 +76,7 @@ async function runMember(
       await recordAccessOnce(settings, logger, requestAccessInfo(request, result));
     },
   });
-  try {
-    await member.start();
-    await Promise.race([
-      member.failed,
-      new Promise((resolve) =>
-        signal.aborted
-          ? resolve(undefined)
-          : signal.addEventListener('abort', resolve, { once: true }),
-      ),
-    ]);
-  } finally {
-    await member.stop();
-  }
-  // a kafkajs client that lost its broker may still hold a reconnect timer
-  setTimeout(() => process.exit(), 1000).unref();
-  if (member.failure !== undefined) throw member.failure;
+  await runMemberUntil(member, signal);
   const s = member.stats;
   process.stdout.write(
     `answered ${s.answered} export requests (${s.rendered} rendered, ${s.reused} reused, ${s.failed} failed, ${s.skipped} skipped)\n`,

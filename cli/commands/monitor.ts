@@ -14,7 +14,7 @@ import { alertsOcsfTopic, monitorKeyedTopic } from '../../kafka/topics.js';
 import { CONFIG_OPTION, parseOptions, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 import { MONITOR_SETTINGS } from '../settings.js';
-import { untilSignal } from '../signals.js';
+import { runMemberUntil, untilSignal } from '../signals.js';
 
 export const MONITOR_COMMAND = {
   name: 'monitor',
@@ -77,22 +77,7 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
       sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
       logger: logger.child({ member: `${hostname()}-${process.pid}` }),
     });
-    try {
-      await member.start();
-      await Promise.race([
-        member.failed,
-        new Promise((resolve) =>
-          signal.aborted
-            ? resolve(undefined)
-            : signal.addEventListener('abort', resolve, { once: true }),
-        ),
-      ]);
-    } finally {
-      await member.stop();
-    }
-    // a kafkajs client that lost its broker may still hold a reconnect timer
-    setTimeout(() => process.exit(), 1000).unref();
-    if (member.failure !== undefined) throw member.failure;
+    await runMemberUntil(member, signal);
     const st = member.stats;
     process.stdout.write(
       `routed ${st.routed} records to ${keyedTopic} (${st.deadLettered} to the dead-letter topic); evaluated ${st.evaluated} (${st.replayed} replayed to rebuild the rule state); published ${st.alerts} alerts on ${alertsTopic} and ${ocsfTopic}\n`,

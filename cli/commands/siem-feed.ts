@@ -3,7 +3,7 @@
  * format. Republishes every event of the events topic, rendered in the format,
  * on `<events topic>.<format>` in Kafka transactions, until SIGTERM/SIGINT.
  */
-import { untilSignal } from '../signals.js';
+import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
@@ -81,22 +81,7 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
       sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
       logger: logger.child({ member: `${hostname()}-${process.pid}` }),
     });
-    try {
-      await member.start();
-      await Promise.race([
-        member.failed,
-        new Promise((resolve) =>
-          signal.aborted
-            ? resolve(undefined)
-            : signal.addEventListener('abort', resolve, { once: true }),
-        ),
-      ]);
-    } finally {
-      await member.stop();
-    }
-    // a kafkajs client that lost its broker may still hold a reconnect timer
-    setTimeout(() => process.exit(), 1000).unref();
-    if (member.failure !== undefined) throw member.failure;
+    await runMemberUntil(member, signal);
     const st = member.stats;
     process.stdout.write(
       `published ${st.published} events on ${outputTopic} in ${st.transactions} transactions (${st.deadLettered} to the dead-letter topic, ${st.skipped} skipped as published before)\n`,

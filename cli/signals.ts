@@ -1,3 +1,5 @@
+import type { AuditError } from '../common/errors.js';
+
 /** The stop of a long-running command: SIGTERM or SIGINT, as an AbortSignal. */
 export function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const stop = new AbortController();
@@ -18,8 +20,8 @@ export interface RunningMember {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves with the fault that ended the member. */
-  readonly failed: Promise<unknown>;
-  readonly failure: unknown;
+  readonly failed: Promise<AuditError>;
+  readonly failure: AuditError | undefined;
 }
 
 /**

@@ -3,11 +3,12 @@
  * archive -> exporter -> audit-trail.json and audit-trail.csv. Every stage
  * streams, so memory does not grow with the number of events.
  */
-import { rm, mkdir, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
+import { makePrivateFolder } from '../../common/atomic-file.js';
 import { ARCHIVER_DEFAULTS } from '../../consumers/archiver/archiver.js';
 import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { readArchive } from '../../consumers/exporter/archive-reader.js';
@@ -68,7 +69,7 @@ export async function demoCommand(args: string[], logger: Logger): Promise<numbe
   const archiveDir = join(out, 'archive');
   await rm(spoolDir, { recursive: true, force: true });
   await rm(archiveDir, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
+  await makePrivateFolder(out);
 
   const started = process.hrtime.bigint();
   const store = new LocalDirStore(archiveDir);

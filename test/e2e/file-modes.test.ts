@@ -57,6 +57,20 @@ for (const umask of [0o022, 0o000]) {
   });
 }
 
+test('the demo creates its output folder and everything in it for its owner only under umask 022', async (t) => {
+  const previous = process.umask(0o022);
+  t.after(() => process.umask(previous));
+  const out = join(await tempDir(t), 'audit-demo');
+  const result = spawnSync(process.execPath, [MAIN, 'demo', '--events', '50', '--out', out], {
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const found: [string, number][] = [['audit-demo/', statSync(out).mode & 0o777], ...modes(out)];
+  assert.ok(found.length >= 5, found.map(([n]) => n).join(', '));
+  for (const [name, mode] of found)
+    assert.equal(mode & 0o077, 0, `${name} is ${mode.toString(8)}: others may read it`);
+});
+
 test('keys generate --force over a 0644 key leaves a 0600 key; a symlink at the key path is replaced, not followed', async (t) => {
   const dir = await tempDir(t);
   const out = join(dir, 'keys');

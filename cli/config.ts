@@ -76,6 +76,7 @@ export interface CliSettings {
   verifyKeyFile: string | undefined;
   digestIntervalMs: number;
   verifyGraceMs: number;
+  archiverGroupId: string;
   archiverSessionTimeoutMs: number;
   archiverStopTimeoutMs: number;
   encryptionKeyFile: string | undefined;
@@ -112,6 +113,7 @@ export function cliSettings(env: Env): CliSettings {
     verifyKeyFile: readSetting(env, a.verifyKeyFile),
     digestIntervalMs,
     verifyGraceMs: readSetting(env, a.verifyGraceMs) ?? verifyGraceFor(digestIntervalMs),
+    archiverGroupId: readSetting(env, a.archiverGroupId),
     archiverSessionTimeoutMs: readSetting(env, a.archiverSessionTimeoutMs),
     archiverStopTimeoutMs: readSetting(env, a.archiverStopTimeoutMs),
     encryptionKeyFile: readSetting(env, a.encryptionKeyFile),

@@ -163,6 +163,12 @@ export const ARCHIVE_SETTINGS = {
     parser: filePath,
     doc: 'file with a 256-bit key (hex or base64) for client-side AES-256-GCM',
   }),
+  archiverGroupId: setting({
+    name: 'AUDIT_ARCHIVER_GROUP',
+    parser: text,
+    default: ARCHIVER_DEFAULTS.groupId,
+    doc: 'consumer group of `archive` (kafka transport); members of one group share the partitions',
+  }),
   archiverSessionTimeoutMs: setting({
     name: 'AUDIT_ARCHIVER_SESSION_TIMEOUT_MS',
     parser: milliseconds(6000),

@@ -1,6 +1,6 @@
 /**
  * `archive`: the archiver over the local spool (local transport) or as the
- * `audit-archiver` consumer group (kafka transport), into the archive store
+ * archiver consumer group (kafka transport, `AUDIT_ARCHIVER_GROUP`), into the archive store
  * (the local folder or S3). Runs until SIGTERM/SIGINT, then writes the open
  * batches; `--once` stops when everything the source held at start is archived.
  */
@@ -14,12 +14,9 @@ import { RETRY_POLICIES } from '../../common/retry.js';
 import { createKafka, kafkaBrokers, withAdmin } from '../../kafka/client.js';
 import { kafkaError } from '../../kafka/errors.js';
 import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
-import { ARCHIVER_DEFAULTS } from '../settings.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
-
-export const ARCHIVER_GROUP = ARCHIVER_DEFAULTS.groupId;
 
 /** The archiver of the configured transport: the consumer group, or the spool's. */
 async function archiverFor(
@@ -42,11 +39,12 @@ async function archiverFor(
   }
   const kafka = createKafka(requireKafka(settings), logger);
   const topic = settings.topics.eventsTopic;
+  const group = settings.archiverGroupId;
   // a start-up check with quick retries, so that an unreachable broker, refused credentials or a
   // missing topic are reported at once; the archiver's own client then rides out outages
   await withAdmin(
     createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
-    { operation: 'read the offsets of', topic, group: ARCHIVER_GROUP },
+    { operation: 'read the offsets of', topic, group },
     (admin) => admin.fetchTopicOffsets(topic),
   );
   const archiver = kafkaArchiver({
@@ -54,14 +52,14 @@ async function archiverFor(
     kafka,
     topic,
     dlqTopic: settings.topics.dlqTopic,
-    groupId: ARCHIVER_GROUP,
+    groupId: group,
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
   });
   // the archiver codes what it can; a kafkajs error it lets through is coded here, with the broker named
   const context = {
     operation: 'archive from',
     topic,
-    group: ARCHIVER_GROUP,
+    group,
     brokers: kafkaBrokers(kafka),
   };
   return { archiver, mapFault: (error) => kafkaError(error, context) };
@@ -173,7 +171,8 @@ export const ARCHIVE_COMMAND = {
   description: `Writes events into archive objects (Avro container files with a hash chain and,
 with AUDIT_SIGNING_KEY_FILE, signed digests) in the archive store (AUDIT_ARCHIVE_STORE: the
 local folder or S3). With the local transport it drains the spool; with the kafka transport it
-runs the audit-archiver consumer group on the events topic.
+runs the archiver consumer group (AUDIT_ARCHIVER_GROUP, default audit-archiver) on the
+events topic.
 
 Runs until SIGTERM or SIGINT, then writes the open batches; with --once it stops when
 everything in the spool, or on the topic at start, is archived.`,

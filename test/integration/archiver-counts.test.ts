@@ -149,3 +149,27 @@ test('two members with rebalances between them: their summaries add up to the ar
     `the summaries ${JSON.stringify(printed)} add up to what the archive holds`,
   );
 });
+
+test('archive runs as the consumer group AUDIT_ARCHIVER_GROUP names, and only as it', async (t) => {
+  const { topic } = await createTopics(t, 2);
+  const { bucket } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 1, 300, 10);
+  const group = `it-archiver-group-${topic}`;
+  const env = pipelineEnv(topic, bucket, { AUDIT_ARCHIVER_GROUP: group });
+  const produced = await runCli(['produce', '--from', files[0] as string], env);
+  assert.equal(produced.code, 0, produced.stderr);
+  const run = await runCli(['archive', '--once'], env, 120_000);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(countsOf(run.stdout)[0], ids.size);
+
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  t.after(() => admin.disconnect());
+  const committed = async (groupId: string) =>
+    (await admin.fetchOffsets({ groupId, topics: [topic] }))
+      .flatMap(({ partitions }) => partitions)
+      .reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+  assert.equal(await committed(group), ids.size, 'its offsets are committed under the named group');
+  assert.equal(await committed('audit-archiver'), 0, 'nothing under the default group');
+});

@@ -49,6 +49,8 @@ export interface Machine {
   kafkajs: string;
   broker: string;
   kcat: string;
+  /** The 1, 5 and 15 minute load averages at the start and at the end of the run. */
+  load: string;
 }
 
 export interface Report {
@@ -143,6 +145,7 @@ export function renderMarkdown(report: Report): string {
     `- kafkajs: ${machine.kafkajs}`,
     `- Kafka broker: ${machine.broker}`,
     `- kcat: ${machine.kcat}`,
+    `- load average (1, 5, 15 min): ${machine.load}`,
     `- date: ${report.date}`,
     `- run: ${report.mode}`,
     '',

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchContext, Figure } from './figure.js';
@@ -65,7 +65,14 @@ function osName(): string {
   return `${osType()} ${release()}`;
 }
 
-function machine(stackDir: string): Machine {
+/** The load averages, e.g. `0.52, 0.61, 0.70`. */
+function loadAverages(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ');
+}
+
+function machine(stackDir: string, loadAtStart: string): Machine {
   const kafkajs = JSON.parse(
     readFileSync(join(ROOT, 'node_modules', 'kafkajs', 'package.json'), 'utf8'),
   ) as { version: string };
@@ -85,6 +92,7 @@ function machine(stackDir: string): Machine {
         : kcatVersion === null
           ? 'unknown'
           : [kcatVersion[1], kcatVersion[2]].filter((part) => part !== undefined).join(', '),
+    load: `${loadAtStart} at the start, ${loadAverages()} at the end`,
   };
 }
 
@@ -127,6 +135,7 @@ async function main(): Promise<number> {
   const work = await mkdtemp(join(tmpdir(), 'audit-bench-'));
   const date = new Date().toISOString();
   const started = Date.now();
+  const loadAtStart = loadAverages();
   say(
     `${figures.length} figures, ${options.quick ? 'quick' : 'full'}, ${options.rounds} rounds` +
       (stack !== undefined && 'reason' in stack ? `; ${stack.reason}` : ''),
@@ -168,7 +177,7 @@ async function main(): Promise<number> {
     date,
     mode: options.quick ? ('quick' as const) : ('full' as const),
     rounds: options.rounds,
-    machine: machine(stackDir),
+    machine: machine(stackDir, loadAtStart),
     results,
   };
   const out = options.out ?? join(ROOT, 'bench');

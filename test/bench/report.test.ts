@@ -20,6 +20,7 @@ const MACHINE = {
   kafkajs: '2.2.4',
   broker: 'Apache Kafka 4.4.0 (KRaft, one node, loopback)',
   kcat: '1.7.1',
+  load: '0.10, 0.20, 0.30 at the start, 1.50, 0.80, 0.40 at the end',
 };
 
 function report(): Report {
@@ -115,6 +116,7 @@ test('RESULTS.md: one table row per figure, not measured with its reason, then t
     '- kafkajs: 2.2.4',
     '- Kafka broker: Apache Kafka 4.4.0 (KRaft, one node, loopback)',
     '- kcat: 1.7.1',
+    '- load average (1, 5, 15 min): 0.10, 0.20, 0.30 at the start, 1.50, 0.80, 0.40 at the end',
     '- date: 2026-11-29T08:30:00.000Z',
     '- run: quick',
   ])

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { AuditErrorCode, isAuditError, isConfigurationFault } from '../../common/errors.js';
-import { sleepUnlessAborted } from '../../common/abort.js';
+import { settledOrTimeout } from '../../common/abort.js';
 import { silentLogger } from '../../common/logger.js';
 import { RETRY_POLICIES, retry } from '../../common/retry.js';
 import type { ObjectStore } from '../object-store/object-store.js';
@@ -116,7 +116,8 @@ export class Archiver implements RecordConsumer {
     for (;;) {
       if (this.failure !== undefined || signal?.aborted === true) return false;
       if (await this.accountedUpTo(ends)) return true;
-      await Promise.race([this.progressed.promise, sleepUnlessAborted(200, signal)]);
+      // not a race with a sleep on `signal`: each pending sleep would keep a listener on it
+      await settledOrTimeout(this.progressed.promise, 200, signal);
     }
   }
 

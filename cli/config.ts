@@ -78,6 +78,10 @@ export interface CliSettings {
   verifyGraceMs: number;
   archiverSessionTimeoutMs: number;
   archiverStopTimeoutMs: number;
+  archiverObjectsInFlight: number;
+  archiverPartitionsConcurrently: number;
+  archiverFetchMaxBytes: number;
+  archiverFetchMaxBytesPerPartition: number;
   encryptionKeyFile: string | undefined;
   prefix: string;
   /** Key prefix of exports; never overlapping `prefix`. */
@@ -114,6 +118,10 @@ export function cliSettings(env: Env): CliSettings {
     verifyGraceMs: readSetting(env, a.verifyGraceMs) ?? verifyGraceFor(digestIntervalMs),
     archiverSessionTimeoutMs: readSetting(env, a.archiverSessionTimeoutMs),
     archiverStopTimeoutMs: readSetting(env, a.archiverStopTimeoutMs),
+    archiverObjectsInFlight: readSetting(env, a.archiverObjectsInFlight),
+    archiverPartitionsConcurrently: readSetting(env, a.archiverPartitionsConcurrently),
+    archiverFetchMaxBytes: readSetting(env, a.archiverFetchMaxBytes),
+    archiverFetchMaxBytesPerPartition: readSetting(env, a.archiverFetchMaxBytesPerPartition),
     encryptionKeyFile: readSetting(env, a.encryptionKeyFile),
     prefix,
     exportsPrefix,

@@ -34,6 +34,7 @@ async function archiverFor(
     batch: settings.batch,
     signingKey: signingKey(settings),
     digestIntervalMs: settings.digestIntervalMs,
+    objectsInFlight: settings.archiverObjectsInFlight,
     logger,
   };
   if (settings.transport !== 'kafka') {
@@ -56,6 +57,9 @@ async function archiverFor(
     dlqTopic: settings.topics.dlqTopic,
     groupId: ARCHIVER_GROUP,
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
+    partitionsConcurrently: settings.archiverPartitionsConcurrently,
+    fetchMaxBytes: settings.archiverFetchMaxBytes,
+    fetchMaxBytesPerPartition: settings.archiverFetchMaxBytesPerPartition,
   });
   // the archiver codes what it can; a kafkajs error it lets through is coded here, with the broker named
   const context = {

@@ -41,6 +41,14 @@ export interface GroupConsumerOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of fetched bytes per partition, and so of one batch. @defaultValue 1 MiB */
   maxBytesPerPartition?: number;
+  /** Upper bound of the bytes of one fetch, all partitions together. @defaultValue 10 MiB */
+  maxBytes?: number;
+  /**
+   * How long the broker holds a fetch that finds no new record: an idle member
+   * notices a stop (and `stop()` returns) within about this long.
+   * @defaultValue 500
+   */
+  maxWaitTimeMs?: number;
   logger?: Logger;
   schemas?: SchemaSet;
 }
@@ -51,6 +59,8 @@ export const GROUP_CONSUMER_DEFAULTS = {
   partitionsConsumedConcurrently: 1,
   sessionTimeoutMs: 30_000,
   maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 10 * 1024 * 1024,
+  maxWaitTimeMs: 500,
 } as const satisfies Partial<GroupConsumerOptions>;
 
 export class GroupConsumer implements RecordSource {
@@ -66,8 +76,10 @@ export class GroupConsumer implements RecordSource {
   private readonly schemas: SchemaSet;
   private handler: RecordConsumer | undefined;
   private stopping: Promise<void> | undefined;
-  /** The offsets this member last committed, so that an unchanged one is not sent again. */
+  /** The offsets this member last committed, so that an unchanged or older one is not sent. */
   private readonly committed = new Map<number, number>();
+  /** The commit under way for each partition: commits of a partition go one after the other. */
+  private readonly commits = new Map<number, Promise<unknown>>();
   /** When the coordinator last confirmed this member (join or heartbeat); 0 while rebalancing. */
   private confirmedAt = 0;
 
@@ -87,17 +99,25 @@ export class GroupConsumer implements RecordSource {
       options.sessionTimeoutMs,
       d.sessionTimeoutMs,
     );
-    const maxBytes = positiveIntegerOption(
+    const maxBytesPerPartition = positiveIntegerOption(
       'maxBytesPerPartition',
       options.maxBytesPerPartition,
       d.maxBytesPerPartition,
+    );
+    const maxBytes = positiveIntegerOption('maxBytes', options.maxBytes, d.maxBytes);
+    const maxWaitTimeInMs = positiveIntegerOption(
+      'maxWaitTimeMs',
+      options.maxWaitTimeMs,
+      d.maxWaitTimeMs,
     );
     this.logger = (options.logger ?? silentLogger()).child({ group: this.groupId });
     this.schemas = options.schemas ?? auditEventSchemas();
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.sessionTimeoutMs,
-      maxBytesPerPartition: maxBytes,
+      maxBytesPerPartition,
+      maxBytes,
+      maxWaitTimeInMs,
       allowAutoTopicCreation: false,
     });
   }
@@ -241,15 +261,24 @@ export class GroupConsumer implements RecordSource {
 
   /**
    * Commits `nextOffset` (the next offset to read) for a partition this member
-   * holds, unless it is committed already. The coordinator refuses it from a
-   * member of an older generation.
+   * holds, unless it or a later one is committed already: the commits of a
+   * partition go one after the other, so that one sent later never lands
+   * before an earlier one. The coordinator refuses it from a member of an
+   * older generation.
    */
-  async commit(partition: number, nextOffset: number): Promise<void> {
-    if (this.committed.get(partition) === nextOffset) return;
-    await this.consumer.commitOffsets([
-      { topic: this.topic, partition, offset: String(nextOffset) },
-    ]);
-    this.committed.set(partition, nextOffset);
+  commit(partition: number, nextOffset: number): Promise<void> {
+    const run = (this.commits.get(partition) ?? Promise.resolve()).then(async () => {
+      if ((this.committed.get(partition) ?? -1) >= nextOffset) return;
+      await this.consumer.commitOffsets([
+        { topic: this.topic, partition, offset: String(nextOffset) },
+      ]);
+      this.committed.set(partition, nextOffset);
+    });
+    this.commits.set(
+      partition,
+      run.catch(() => undefined), // the caller sees the error
+    );
+    return run;
   }
 
   /**

@@ -121,7 +121,7 @@ export class PartitionArchiver {
   /** The store writes (and digests), one after the other; never rejects. */
   private writes: Promise<void> = Promise.resolve();
   /** The failure of a sealed object's write: this archiver writes nothing more. */
-  private broken: unknown;
+  private broken: Error | undefined;
   private next = 0;
   private resumed = false;
   /** A range claimed at the resume point whose object is missing: the next batch is exactly it. */
@@ -409,7 +409,13 @@ export class PartitionArchiver {
         this.o.onWritten?.(object);
       },
       (error: unknown) => {
-        this.broken ??= error;
+        this.broken ??=
+          error instanceof Error
+            ? error
+            : new StorageError(
+                AuditErrorCode.InvalidState,
+                `object write failed: ${String(error)}`,
+              );
       },
     );
     return written;

@@ -119,14 +119,14 @@ test('catching up leaves no abort listeners behind on the caller signal, however
   let most = 0;
   const add = signal.addEventListener.bind(signal);
   const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+  signal.addEventListener = (...args: Parameters<typeof add>) => {
     most = Math.max(most, ++listeners);
     add(...args);
-  }) as typeof add;
-  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+  };
+  signal.removeEventListener = (...args: Parameters<typeof remove>) => {
     listeners--;
     remove(...args);
-  }) as typeof remove;
+  };
   // 5 records a batch: 120 batches, each of which wakes the wait
   const archiver = spoolArchiver({
     spoolDir,

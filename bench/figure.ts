@@ -21,6 +21,13 @@ export interface BenchContext {
   log(message: string): void;
 }
 
+/** Both sides of a figure measured by one run. */
+export interface PairedRun {
+  ours: number;
+  baseline: number;
+  note?: string;
+}
+
 export interface Figure {
   /** e.g. `produce_vs_kafkajs` */
   name: string;
@@ -38,6 +45,15 @@ export interface Figure {
   ours(ctx: BenchContext): Promise<number>;
   /** One measurement of the baseline. */
   baseline(ctx: BenchContext): Promise<number>;
+  /**
+   * One run that measures both sides in the same scenario (e.g. an archiver
+   * keeping up with producers running at the same time); when present the
+   * suite calls it instead of `ours` and `baseline`. `note`: what else the run
+   * saw, added to the figure's settings text.
+   */
+  paired?(ctx: BenchContext): Promise<PairedRun>;
+  /** This figure's interleaved rounds, instead of the suite's (a long figure runs fewer; 3 at least). */
+  rounds?: { quick: number; full: number };
   teardown?(ctx: BenchContext): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
  * How the suite measures one figure, and the command line of bench/run.ts.
  * Tested in test/bench/measure.test.ts with figures that record their calls.
  */
-import type { BenchContext, Figure } from './figure.js';
+import type { BenchContext, Figure, PairedRun } from './figure.js';
 import { formatValue, measuredResult, type FigureResult } from './report.js';
 
 export const ROUNDS = { quick: 3, full: 5 } as const;
@@ -112,19 +112,21 @@ export async function measureFigure(
   rounds: number,
 ): Promise<FigureResult> {
   const runs = { ours: [] as number[], baseline: [] as number[] };
+  const notes: string[] = [];
+  const count = figureRounds(figure, ctx.quick, rounds);
   try {
     try {
       if (figure.setup !== undefined) await figure.setup(ctx);
       ctx.log('warm-up');
-      check(figure, 'ours', await figure.ours(ctx));
-      check(figure, 'baseline', await figure.baseline(ctx));
-      for (let round = 1; round <= rounds; round++) {
-        const ours = check(figure, 'ours', await figure.ours(ctx));
+      await measureRound(figure, ctx);
+      for (let round = 1; round <= count; round++) {
+        const { ours, baseline, note } = await measureRound(figure, ctx);
         runs.ours.push(ours);
-        const baseline = check(figure, 'baseline', await figure.baseline(ctx));
         runs.baseline.push(baseline);
+        if (note !== undefined) notes.push(`round ${round}: ${note}`);
         ctx.log(
-          `round ${round}/${rounds}: ours ${formatValue(ours)}, baseline ${formatValue(baseline)} ${figure.unit}`,
+          `round ${round}/${count}: ours ${formatValue(ours)}, baseline ${formatValue(baseline)} ${figure.unit}` +
+            (note === undefined ? '' : ` (${note})`),
         );
       }
     } finally {
@@ -142,5 +144,27 @@ export async function measureFigure(
       failed: true,
     };
   }
-  return measuredResult(figure, runs);
+  const description =
+    notes.length === 0 ? figure.description : `${figure.description} ${notes.join('; ')}.`;
+  return measuredResult({ ...figure, description }, runs);
+}
+
+/** The rounds of `figure`: its own count when it has one (3 at least), else the suite's. */
+export function figureRounds(figure: Figure, quick: boolean, rounds: number): number {
+  if (figure.rounds === undefined) return rounds;
+  return Math.max(3, quick ? figure.rounds.quick : figure.rounds.full);
+}
+
+/** One round: ours then the baseline, or both from the figure's paired run. */
+async function measureRound(figure: Figure, ctx: BenchContext): Promise<PairedRun> {
+  if (figure.paired !== undefined) {
+    const run = await figure.paired(ctx);
+    return {
+      ours: check(figure, 'ours', run.ours),
+      baseline: check(figure, 'baseline', run.baseline),
+      ...(run.note === undefined ? {} : { note: run.note }),
+    };
+  }
+  const ours = check(figure, 'ours', await figure.ours(ctx));
+  return { ours, baseline: check(figure, 'baseline', await figure.baseline(ctx)) };
 }

@@ -79,6 +79,10 @@ export interface CliSettings {
   archiverGroupId: string;
   archiverSessionTimeoutMs: number;
   archiverStopTimeoutMs: number;
+  archiverObjectsInFlight: number;
+  archiverPartitionsConcurrently: number;
+  archiverFetchMaxBytes: number;
+  archiverFetchMaxBytesPerPartition: number;
   encryptionKeyFile: string | undefined;
   prefix: string;
   /** Key prefix of exports; never overlapping `prefix`. */
@@ -116,6 +120,10 @@ export function cliSettings(env: Env): CliSettings {
     archiverGroupId: readSetting(env, a.archiverGroupId),
     archiverSessionTimeoutMs: readSetting(env, a.archiverSessionTimeoutMs),
     archiverStopTimeoutMs: readSetting(env, a.archiverStopTimeoutMs),
+    archiverObjectsInFlight: readSetting(env, a.archiverObjectsInFlight),
+    archiverPartitionsConcurrently: readSetting(env, a.archiverPartitionsConcurrently),
+    archiverFetchMaxBytes: readSetting(env, a.archiverFetchMaxBytes),
+    archiverFetchMaxBytesPerPartition: readSetting(env, a.archiverFetchMaxBytesPerPartition),
     encryptionKeyFile: readSetting(env, a.encryptionKeyFile),
     prefix,
     exportsPrefix,

@@ -47,6 +47,10 @@ export const ARCHIVER_DEFAULTS = {
   sessionTimeoutMs: GROUP_CONSUMER_DEFAULTS.sessionTimeoutMs,
   stopTimeoutMs: 10_000,
   digestIntervalMs: ARCHIVER.digestIntervalMs,
+  objectsInFlight: ARCHIVER.objectsInFlight,
+  partitionsConcurrently: KAFKA_ARCHIVER_DEFAULTS.partitionsConcurrently,
+  fetchMaxBytes: KAFKA_ARCHIVER_DEFAULTS.fetchMaxBytes,
+  fetchMaxBytesPerPartition: KAFKA_ARCHIVER_DEFAULTS.fetchMaxBytesPerPartition,
 } as const;
 
 export { verifyGraceFor } from '../consumers/archiver/verify.js';
@@ -174,6 +178,32 @@ export const ARCHIVE_SETTINGS = {
     parser: milliseconds(6000),
     default: ARCHIVER_DEFAULTS.sessionTimeoutMs,
     doc: 'consumer session timeout of the archiver',
+  }),
+  archiverObjectsInFlight: setting({
+    name: 'AUDIT_ARCHIVER_OBJECTS_IN_FLIGHT',
+    parser: positiveInteger,
+    default: ARCHIVER_DEFAULTS.objectsInFlight,
+    doc: 'archive objects of one partition compressing and uploading while it reads on; one more full batch waits (backpressure, see docs/archive.md)',
+  }),
+  archiverPartitionsConcurrently: setting({
+    name: 'AUDIT_ARCHIVER_PARTITIONS_CONCURRENTLY',
+    parser: positiveInteger,
+    default: ARCHIVER_DEFAULTS.partitionsConcurrently,
+    doc: 'partitions the archiver (kafka) fetches and archives at the same time',
+  }),
+  archiverFetchMaxBytes: setting({
+    name: 'AUDIT_ARCHIVER_FETCH_MAX_BYTES',
+    parser: positiveInteger,
+    default: ARCHIVER_DEFAULTS.fetchMaxBytes,
+    defaultDoc: '8388608 (8 MiB)',
+    doc: 'upper bound of one fetch of the archiver (kafka), all partitions together',
+  }),
+  archiverFetchMaxBytesPerPartition: setting({
+    name: 'AUDIT_ARCHIVER_FETCH_MAX_BYTES_PER_PARTITION',
+    parser: positiveInteger,
+    default: ARCHIVER_DEFAULTS.fetchMaxBytesPerPartition,
+    defaultDoc: '1048576 (1 MiB)',
+    doc: 'upper bound of what one fetch of the archiver (kafka) takes from a partition',
   }),
   archiverStopTimeoutMs: setting({
     name: 'AUDIT_ARCHIVER_STOP_TIMEOUT_MS',

@@ -12,3 +12,26 @@ export async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Prom
     if (!isAbort(error)) throw error;
   });
 }
+
+/**
+ * Resolves when `event` settles, after `ms`, or when `signal` aborts, whichever
+ * comes first, and then drops its timer and its abort listener: a loop that
+ * waits on it again and again leaves nothing behind on a long-lived signal.
+ */
+export function settledOrTimeout(
+  event: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signal?.aborted === true) return done();
+    signal?.addEventListener('abort', done, { once: true });
+    event.then(done, done);
+  });
+}

@@ -4,9 +4,12 @@
  * blocks of (count, byte size, compressed records, sync marker).
  *
  * Pure: bytes in, bytes out. Supported codecs are `null` and `deflate`
- * (raw DEFLATE, RFC 1951, as the specification requires).
+ * (raw DEFLATE, RFC 1951, as the specification requires). A block is encoded
+ * on the event loop (`encodeContainerBlock`) or with its compression in libuv's
+ * thread pool (`encodeContainerBlockAsync`): the same bytes either way.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { AuditErrorCode, CodecError } from '../common/errors.js';
 import type { SchemaSet } from './schema-set.js';
@@ -70,6 +73,19 @@ export function encodeContainerBlock(
   sync: Buffer,
 ): Buffer {
   const data = compress(codec, Buffer.concat(bodies));
+  return Buffer.concat([LONG.toBuffer(bodies.length), LONG.toBuffer(data.length), data, sync]);
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** `encodeContainerBlock` with the compression off the event loop: the same bytes. */
+export async function encodeContainerBlockAsync(
+  bodies: readonly Buffer[],
+  codec: ContainerCodec,
+  sync: Buffer,
+): Promise<Buffer> {
+  const raw = Buffer.concat(bodies);
+  const data = codec === 'deflate' ? await deflateRawAsync(raw) : raw;
   return Buffer.concat([LONG.toBuffer(bodies.length), LONG.toBuffer(data.length), data, sync]);
 }
 

@@ -31,6 +31,7 @@ async function archiverFor(
     batch: settings.batch,
     signingKey: signingKey(settings),
     digestIntervalMs: settings.digestIntervalMs,
+    objectsInFlight: settings.archiverObjectsInFlight,
     logger,
   };
   if (settings.transport !== 'kafka') {
@@ -54,6 +55,9 @@ async function archiverFor(
     dlqTopic: settings.topics.dlqTopic,
     groupId: group,
     sessionTimeoutMs: settings.archiverSessionTimeoutMs,
+    partitionsConcurrently: settings.archiverPartitionsConcurrently,
+    fetchMaxBytes: settings.archiverFetchMaxBytes,
+    fetchMaxBytesPerPartition: settings.archiverFetchMaxBytesPerPartition,
   });
   // the archiver codes what it can; a kafkajs error it lets through is coded here, with the broker named
   const context = {

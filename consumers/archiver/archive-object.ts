@@ -5,7 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { ContainerCodec } from '../../schemas/container.js';
-import { encodeContainerBlock, encodeContainerHeader } from '../../schemas/container.js';
+import {
+  encodeContainerBlock,
+  encodeContainerBlockAsync,
+  encodeContainerHeader,
+} from '../../schemas/container.js';
 import type { KnownSchema } from '../../schemas/schema-set.js';
 
 /** The hash that links the first object of a partition. */
@@ -67,32 +71,58 @@ function syncMarker(batch: ArchiveBatch): Buffer {
     .subarray(0, 16);
 }
 
+function encodeHeader(batch: ArchiveBatch, sync: Buffer, eventsSha256: string): Buffer {
+  return encodeContainerHeader({
+    schema: JSON.stringify(batch.writer.schema),
+    codec: batch.codec,
+    sync,
+    metadata: {
+      [META.topic]: batch.topic,
+      [META.partition]: String(batch.partition),
+      [META.firstOffset]: String(batch.firstOffset),
+      [META.lastOffset]: String(batch.lastOffset),
+      [META.count]: String(batch.bodies.length),
+      [META.schemaFingerprint]: batch.writer.fingerprintHex,
+      [META.eventsSha256]: eventsSha256,
+      [META.prevObjectSha256]: batch.prevObjectSha256,
+      ...batch.summary,
+    },
+  });
+}
+
+/** The bodies in blocks of RECORDS_PER_BLOCK. */
+function blocksOf(bodies: readonly Buffer[]): Buffer[][] {
+  const blocks: Buffer[][] = [];
+  for (let i = 0; i < bodies.length; i += RECORDS_PER_BLOCK)
+    blocks.push(bodies.slice(i, i + RECORDS_PER_BLOCK));
+  return blocks;
+}
+
+function assembled(parts: readonly Buffer[], eventsSha256: string): ArchiveObject {
+  const bytes = Buffer.concat(parts);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), eventsSha256 };
+}
+
+/** The object's bytes, compressed on the event loop. */
 export function buildArchiveObject(batch: ArchiveBatch): ArchiveObject {
   const sync = syncMarker(batch);
   const eventsSha256 = eventsDigest(batch.bodies);
-  const parts: Buffer[] = [
-    encodeContainerHeader({
-      schema: JSON.stringify(batch.writer.schema),
-      codec: batch.codec,
-      sync,
-      metadata: {
-        [META.topic]: batch.topic,
-        [META.partition]: String(batch.partition),
-        [META.firstOffset]: String(batch.firstOffset),
-        [META.lastOffset]: String(batch.lastOffset),
-        [META.count]: String(batch.bodies.length),
-        [META.schemaFingerprint]: batch.writer.fingerprintHex,
-        [META.eventsSha256]: eventsSha256,
-        [META.prevObjectSha256]: batch.prevObjectSha256,
-        ...batch.summary,
-      },
-    }),
-  ];
-  for (let i = 0; i < batch.bodies.length; i += RECORDS_PER_BLOCK) {
-    parts.push(
-      encodeContainerBlock(batch.bodies.slice(i, i + RECORDS_PER_BLOCK), batch.codec, sync),
-    );
-  }
-  const bytes = Buffer.concat(parts);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), eventsSha256 };
+  const blocks = blocksOf(batch.bodies).map((bodies) =>
+    encodeContainerBlock(bodies, batch.codec, sync),
+  );
+  return assembled([encodeHeader(batch, sync, eventsSha256), ...blocks], eventsSha256);
+}
+
+/**
+ * The same bytes as `buildArchiveObject`, with the blocks compressed in
+ * libuv's thread pool (several at once), so that the event loop goes on
+ * fetching and decoding meanwhile.
+ */
+export async function buildArchiveObjectAsync(batch: ArchiveBatch): Promise<ArchiveObject> {
+  const sync = syncMarker(batch);
+  const eventsSha256 = eventsDigest(batch.bodies);
+  const blocks = await Promise.all(
+    blocksOf(batch.bodies).map((bodies) => encodeContainerBlockAsync(bodies, batch.codec, sync)),
+  );
+  return assembled([encodeHeader(batch, sync, eventsSha256), ...blocks], eventsSha256);
 }

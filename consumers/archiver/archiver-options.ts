@@ -11,7 +11,7 @@ import type { ObjectStore } from '../object-store/object-store.js';
 import type { DeadLetterSink, RecordSource } from '../runtime/record-source.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';
-import { PartitionArchiver } from './partition-archiver.js';
+import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
 
 export interface ArchiverOptions {
   source: RecordSource;
@@ -29,6 +29,14 @@ export interface ArchiverOptions {
   signingKey?: KeyObject | undefined;
   /** Length of a digest interval. @defaultValue 3600000 (one hour) */
   digestIntervalMs?: number | undefined;
+  /**
+   * Objects of one partition that may be compressing and writing while the
+   * partition takes its next records; one more full batch waits for the oldest
+   * to be written (backpressure: the partition fetches nothing meanwhile).
+   * Offsets are committed in order, each once its object is written.
+   * @defaultValue 2
+   */
+  objectsInFlight?: number;
   logger?: Logger;
   schemas?: SchemaSet;
 }
@@ -38,6 +46,7 @@ export const ARCHIVER_DEFAULTS = {
   codec: 'deflate',
   dedupWindow: 100_000,
   digestIntervalMs: 3_600_000,
+  objectsInFlight: 2,
 } as const satisfies Partial<ArchiverOptions>;
 
 /** What this archiver did: counted per object written, so rebalances and restarts cannot skew it. */
@@ -59,10 +68,18 @@ export interface PartitionArchivers {
   make: (partition: number) => PartitionArchiver;
 }
 
+/** What the archiver does around each partition's writes. */
+export interface PartitionHooks {
+  /** Wraps each write to the store (the store retries). */
+  retryWrite: <T>(write: () => Promise<T>) => Promise<T>;
+  /** Each object once written, in offset order within its partition. */
+  onWritten: (partition: number, archiver: PartitionArchiver, object: WrittenObject) => void;
+}
+
 /** Checks the options and returns the maker of partition archivers they describe. */
 export function partitionArchivers(
   options: ArchiverOptions,
-  retryWrite: <T>(write: () => Promise<T>) => Promise<T>,
+  hooks: PartitionHooks,
 ): PartitionArchivers {
   const d = ARCHIVER_DEFAULTS;
   const prefix = nonEmptyOption('prefix', options.prefix, d.prefix);
@@ -74,14 +91,19 @@ export function partitionArchivers(
     options.digestIntervalMs,
     d.digestIntervalMs,
   );
+  const objectsInFlight = positiveIntegerOption(
+    'objectsInFlight',
+    options.objectsInFlight,
+    d.objectsInFlight,
+  );
   const schemas = options.schemas ?? auditEventSchemas();
   const { store, signingKey } = options;
   const topic = options.source.topic;
   return {
     prefix,
     policy,
-    make: (partition) =>
-      new PartitionArchiver({
+    make: (partition) => {
+      const archiver: PartitionArchiver = new PartitionArchiver({
         store,
         prefix,
         topic,
@@ -94,7 +116,11 @@ export function partitionArchivers(
           signingKey === undefined
             ? undefined
             : new PartitionDigester({ store, prefix, topic, partition, signingKey, intervalMs }),
-        retryWrite,
-      }),
+        retryWrite: hooks.retryWrite,
+        objectsInFlight,
+        onWritten: (object) => hooks.onWritten(partition, archiver, object),
+      });
+      return archiver;
+    },
   };
 }

@@ -20,6 +20,8 @@ export class ArchiverPartitions {
   private slots = new Map<number, PartitionSlot>();
   /** Partitions of the current assignment, also those without a batch since: they get digests too. */
   private assigned: readonly number[] = [];
+  /** Writes still under way by the archivers of the previous assignment, by partition. */
+  private retiring = new Map<number, Promise<void>>();
   /** Partitions of the current assignment on which another writer won a claim. */
   private readonly fenced = new Set<number>();
   private readonly make: (partition: number) => PartitionArchiver;
@@ -39,6 +41,10 @@ export class ArchiverPartitions {
 
   /** A new assignment may hold partitions another member archived meanwhile: each resumes again. */
   assign(partitions: readonly number[]): void {
+    // a partition assigned again resumes once the objects its previous archiver sealed are written
+    this.retiring = new Map(
+      [...this.slots].map(([partition, slot]) => [partition, slot.archiver.settled()]),
+    );
     this.slots = new Map();
     this.fenced.clear();
     this.assigned = partitions;
@@ -67,14 +73,17 @@ export class ArchiverPartitions {
     let slot = this.slots.get(partition);
     if (slot === undefined) {
       const archiver = this.make(partition);
-      const ready = this.resume(archiver).then(
-        (next) => this.logger.info({ partition, next }, 'partition resumed from the archive'),
-        (error: Error) => {
-          if (this.slots.get(partition) === slot) this.slots.delete(partition);
-          this.logger.error({ partition, err: error.message }, 'cannot resume the partition');
-          throw error;
-        },
-      );
+      const retired = this.retiring.get(partition) ?? Promise.resolve();
+      const ready = retired
+        .then(() => this.resume(archiver))
+        .then(
+          (next) => this.logger.info({ partition, next }, 'partition resumed from the archive'),
+          (error: Error) => {
+            if (this.slots.get(partition) === slot) this.slots.delete(partition);
+            this.logger.error({ partition, err: error.message }, 'cannot resume the partition');
+            throw error;
+          },
+        );
       // set before the first await, so that concurrent callers share one resume
       slot = { archiver, ready, queue: ready };
       this.slots.set(partition, slot);
@@ -107,6 +116,27 @@ export class ArchiverPartitions {
         this.droppedIfFenced(partition, archiver, error),
       );
     }
+  }
+
+  /** Whether `archiver` is the one of `partition` now (not one of a previous assignment, nor dropped). */
+  isCurrent(partition: number, archiver: PartitionArchiver): boolean {
+    return this.slots.get(partition)?.archiver === archiver;
+  }
+
+  /**
+   * As `droppedIfFenced`, and an archiver whose write failed (it writes
+   * nothing more) is dropped too: the partition resumes from the archive at
+   * its next batch. Other errors are thrown.
+   */
+  droppedIfFailed(partition: number, archiver: PartitionArchiver, error: unknown): undefined {
+    if (!archiver.isBroken || (isAuditError(error) && error.code === AuditErrorCode.Fenced))
+      return this.droppedIfFenced(partition, archiver, error);
+    if (this.slots.get(partition)?.archiver === archiver) this.slots.delete(partition);
+    this.logger.warn(
+      { partition, err: (error as Error).message },
+      'an object write failed: the partition resumes from the archive',
+    );
+    return undefined;
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { AuditErrorCode, isAuditError, isConfigurationFault } from '../../common/errors.js';
-import { sleepUnlessAborted } from '../../common/abort.js';
+import { settledOrTimeout } from '../../common/abort.js';
 import { silentLogger } from '../../common/logger.js';
 import { RETRY_POLICIES, retry } from '../../common/retry.js';
 import type { ObjectStore } from '../object-store/object-store.js';
@@ -27,7 +27,7 @@ import {
 import { type ArchiverOptions, type ArchiveStats, partitionArchivers } from './archiver-options.js';
 import { ArchiverPartitions } from './archiver-partitions.js';
 import type { BatchPolicy } from './batch-policy.js';
-import type { WrittenObject } from './partition-archiver.js';
+import type { PartitionArchiver, WrittenObject } from './partition-archiver.js';
 
 export { ARCHIVER_DEFAULTS, type ArchiverOptions, type ArchiveStats } from './archiver-options.js';
 
@@ -75,7 +75,10 @@ export class Archiver implements RecordConsumer {
     this.store = options.store;
     this.deadLetters = options.deadLetters;
     this.logger = options.logger ?? silentLogger();
-    const archivers = partitionArchivers(options, (write) => this.withStoreRetry(write));
+    const archivers = partitionArchivers(options, {
+      retryWrite: (write) => this.withStoreRetry(write),
+      onWritten: (partition, archiver, object) => this.written(partition, archiver, object),
+    });
     this.prefix = archivers.prefix;
     this.policy = archivers.policy;
     this.partitions = new ArchiverPartitions({
@@ -116,7 +119,8 @@ export class Archiver implements RecordConsumer {
     for (;;) {
       if (this.failure !== undefined || signal?.aborted === true) return false;
       if (await this.accountedUpTo(ends)) return true;
-      await Promise.race([this.progressed.promise, sleepUnlessAborted(200, signal)]);
+      // not a race with a sleep on `signal`: each pending sleep would keep a listener on it
+      await settledOrTimeout(this.progressed.promise, 200, signal);
     }
   }
 
@@ -155,7 +159,7 @@ export class Archiver implements RecordConsumer {
     if (!holds)
       this.logger.warn('stopping without writing: the group has not confirmed this member');
     await this.partitions.forEach(holds ? this.partitions.handled() : [], async (archiver, p) => {
-      this.written(await archiver.flush());
+      await archiver.flush();
       // commit what the archive now holds, so that the next start does not read it again
       await this.source
         .commit(p, archiver.archivedBelow)
@@ -172,7 +176,7 @@ export class Archiver implements RecordConsumer {
     // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
     const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
     await this.partitions.forEach(holds ? unfenced : [], async (archiver) => {
-      this.written(await archiver.flush());
+      await archiver.flush();
       await archiver.closeDigests();
     });
     return this.stats;
@@ -226,7 +230,7 @@ export class Archiver implements RecordConsumer {
         const fresh = records.filter((r) => r.offset > archiver.accountedThrough);
         await this.sendDeadLetters(fresh.filter(isDeadLetter));
         for (const record of fresh) {
-          this.written(await archiver.add(record));
+          await archiver.add(record); // waits when the partition has its most objects in flight
           if (++this.stats.records % 1000 === 0) await context.heartbeat();
         }
         const below = archiver.archivedBelow;
@@ -240,7 +244,7 @@ export class Archiver implements RecordConsumer {
             { partition, err: error.message },
             'fetching again from the archive end',
           );
-        } else this.partitions.droppedIfFenced(partition, archiver, error);
+        } else this.partitions.droppedIfFailed(partition, archiver, error);
         // delivery goes on where the archive (read again when fenced) ends
         return { seek: (await this.partitions.get(partition)).accountedThrough + 1 };
       })
@@ -274,7 +278,9 @@ export class Archiver implements RecordConsumer {
         // a member that was paused past its session may have lost its partitions: write nothing until it knows
         if (this.stopping || !this.source.holdsAssignment()) return;
         await this.partitions
-          .forEach([partition], async (archiver) => this.written(await archiver.writeIfDue()))
+          .forEach([partition], async (archiver) => {
+            await archiver.writeIfDue();
+          })
           .catch((error: Error) =>
             this.logger.error({ partition, err: error.message }, 'cannot write an aged batch'),
           );
@@ -284,8 +290,21 @@ export class Archiver implements RecordConsumer {
     }
   }
 
-  private written(object: WrittenObject | undefined): void {
-    if (object === undefined) return;
+  /**
+   * An object is written: counted, and its offsets committed (in order: the
+   * partition's writes are) unless the partition was reassigned meanwhile or
+   * the group has not confirmed this member.
+   */
+  private written(partition: number, archiver: PartitionArchiver, object: WrittenObject): void {
+    if (this.partitions.isCurrent(partition, archiver) && this.source.holdsAssignment())
+      this.source
+        .commit(partition, archiver.archivedBelow)
+        .catch((error: Error) =>
+          this.logger.warn(
+            { partition, err: error.message },
+            'commit after a write failed; the next one covers it',
+          ),
+        );
     this.stats.objects++;
     this.stats.events += object.count;
     this.stats.duplicatesDropped += object.duplicates;

@@ -3,6 +3,7 @@
  * GroupConsumer on the events topic, with the dead-letter topic beside it.
  */
 import type { Kafka } from 'kafkajs';
+import { positiveIntegerOption } from '../../common/options.js';
 import { GroupConsumer } from '../runtime/group-consumer.js';
 import { KafkaDeadLetters } from '../runtime/kafka-dead-letters.js';
 import { Archiver, type ArchiverOptions } from './archiver.js';
@@ -17,19 +18,54 @@ export interface KafkaArchiverOptions extends Omit<ArchiverOptions, 'source' | '
   dlqTopic?: string;
   /** Consumer session timeout: how soon a crashed member's partitions move. @defaultValue 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * Partitions archived at the same time (each fetches, decodes and writes on
+   * its own); fewer when fewer are assigned.
+   * @defaultValue 8
+   */
+  partitionsConcurrently?: number;
+  /** Upper bound of the bytes one fetch takes from a partition. @defaultValue 1 MiB */
+  fetchMaxBytesPerPartition?: number;
+  /** Upper bound of the bytes of one fetch, all partitions together. @defaultValue 8 MiB */
+  fetchMaxBytes?: number;
 }
 
 export const KAFKA_ARCHIVER_DEFAULTS = {
   groupId: 'audit-archiver',
+  partitionsConcurrently: 8,
+  fetchMaxBytesPerPartition: 1024 * 1024,
+  fetchMaxBytes: 8 * 1024 * 1024,
 } as const satisfies Partial<KafkaArchiverOptions>;
 
 export function kafkaArchiver(options: KafkaArchiverOptions): Archiver {
-  const { kafka, topic, groupId, dlqTopic, sessionTimeoutMs, ...archiver } = options;
+  const {
+    kafka,
+    topic,
+    groupId,
+    dlqTopic,
+    sessionTimeoutMs,
+    partitionsConcurrently,
+    fetchMaxBytesPerPartition,
+    fetchMaxBytes,
+    ...archiver
+  } = options;
+  const d = KAFKA_ARCHIVER_DEFAULTS;
   const source = new GroupConsumer({
     kafka,
-    groupId: groupId ?? KAFKA_ARCHIVER_DEFAULTS.groupId,
+    groupId: groupId ?? d.groupId,
     topic,
     sessionTimeoutMs,
+    partitionsConsumedConcurrently: positiveIntegerOption(
+      'partitionsConcurrently',
+      partitionsConcurrently,
+      d.partitionsConcurrently,
+    ),
+    maxBytesPerPartition: positiveIntegerOption(
+      'fetchMaxBytesPerPartition',
+      fetchMaxBytesPerPartition,
+      d.fetchMaxBytesPerPartition,
+    ),
+    maxBytes: positiveIntegerOption('fetchMaxBytes', fetchMaxBytes, d.fetchMaxBytes),
     logger: options.logger,
     schemas: options.schemas,
   });

@@ -6,6 +6,15 @@
  * loses nor repeats a batch. Offsets below the resume point are skipped.
  * Records come decoded (decode-record.ts); one that did not decode has already
  * gone to the dead letters and only its offset is taken into the range.
+ *
+ * Pipelining: a full batch is sealed (its range, key and place in the chain
+ * fixed at once), then compressed in the thread pool and written to the store
+ * while the partition takes the next records. Writes go to the store one after
+ * the other, in offset order; at most `objectsInFlight` sealed objects wait or
+ * write at a time, and sealing one more waits for the oldest (backpressure).
+ * `archivedBelow` moves only past objects durably written; a write that fails
+ * leaves this archiver broken (it writes nothing more; the owner resumes a new
+ * one from the archive).
  */
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { AuditErrorCode, AuditError, StorageError } from '../../common/errors.js';
@@ -14,7 +23,7 @@ import type { SchemaSet } from '../../schemas/schema-set.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import type { SourceRecord } from '../runtime/record-source.js';
 import { archiveKeyFor } from './archive-key.js';
-import { buildArchiveObject, CHAIN_START } from './archive-object.js';
+import { type ArchiveObject, buildArchiveObjectAsync, CHAIN_START } from './archive-object.js';
 import { hourOf, latePointerKey, ObjectSummaryBuilder } from './object-summary.js';
 import { readArchiveEnd } from './archive-resume.js';
 import { type BatchClaim, claimKeyFor, decodeClaim, encodeClaim } from './claim.js';
@@ -54,8 +63,35 @@ export interface PartitionArchiverOptions {
   digester?: PartitionDigester | undefined;
   /** Wraps each write to the store, e.g. to retry while the store is unavailable. */
   retryWrite?: <T>(write: () => Promise<T>) => Promise<T>;
+  /**
+   * Sealed objects that may be compressing or writing while the partition
+   * takes more records; sealing one more waits for the oldest to be written.
+   * 0: each object is written before the call that filled it returns.
+   * @defaultValue 0
+   */
+  objectsInFlight?: number;
+  /** Told of each object once it is durably written, in offset order. */
+  onWritten?: (object: WrittenObject) => void;
   /** Clock, injectable for tests. */
   now?: () => number;
+}
+
+/** A sealed object, compressing or writing. */
+interface InFlight {
+  firstOffset: number;
+  written: Promise<WrittenObject>;
+}
+
+/** What writing a sealed object needs besides its bytes (not the bodies: they are freed once compressed). */
+interface Sealed {
+  key: string;
+  firstOffset: number;
+  lastOffset: number;
+  count: number;
+  duplicates: number;
+  deadLetters: number;
+  farHours: number[];
+  reason: WrittenObject['reason'];
 }
 
 interface Batch {
@@ -73,11 +109,19 @@ interface Batch {
 }
 
 export class PartitionArchiver {
-  private readonly o: Required<Omit<PartitionArchiverOptions, 'digester'>> & {
+  private readonly o: Required<Omit<PartitionArchiverOptions, 'digester' | 'onWritten'>> & {
     digester: PartitionDigester | undefined;
+    onWritten: ((object: WrittenObject) => void) | undefined;
   };
   private batch: Batch | undefined;
-  private prevSha256 = CHAIN_START;
+  /** The hash of the last object sealed, once built: what the next one links to. */
+  private chain: Promise<string> = Promise.resolve(CHAIN_START);
+  /** Sealed objects not yet written, oldest first. */
+  private readonly inFlight: InFlight[] = [];
+  /** The store writes (and digests), one after the other; never rejects. */
+  private writes: Promise<void> = Promise.resolve();
+  /** The failure of a sealed object's write: this archiver writes nothing more. */
+  private broken: Error | undefined;
   private next = 0;
   private resumed = false;
   /** A range claimed at the resume point whose object is missing: the next batch is exactly it. */
@@ -96,7 +140,9 @@ export class PartitionArchiver {
       now: options.now ?? Date.now,
       dedupWindow: options.dedupWindow ?? 100_000,
       retryWrite: options.retryWrite ?? ((write) => write()),
+      objectsInFlight: options.objectsInFlight ?? 0,
       digester: options.digester,
+      onWritten: options.onWritten,
     };
     this.recentIds = new RecentIds(this.o.dedupWindow);
   }
@@ -105,7 +151,7 @@ export class PartitionArchiver {
   async resume(): Promise<number> {
     this.batch = undefined;
     const end = await readArchiveEnd(this.o.store, this.o, this.o.schemas, this.o.dedupWindow);
-    this.prevSha256 = end.prevSha256;
+    this.chain = Promise.resolve(end.prevSha256);
     this.next = end.next;
     this.recentIds.reset(end.recentIds);
     this.claimed = await this.claimAt(this.next);
@@ -133,7 +179,24 @@ export class PartitionArchiver {
 
   /** Everything below this offset is durably archived (or dead-lettered): safe to commit. */
   get archivedBelow(): number {
+    const oldest = this.inFlight[0];
+    if (oldest !== undefined) return oldest.firstOffset;
     return this.batch === undefined ? this.next : this.batch.firstOffset;
+  }
+
+  /** Whether a sealed object's write failed: this archiver writes nothing more. */
+  get isBroken(): boolean {
+    return this.broken !== undefined;
+  }
+
+  /** Sealed objects not yet written. */
+  get objectsPending(): number {
+    return this.inFlight.length;
+  }
+
+  /** Resolves once no sealed object is left to write (written or failed); never rejects. */
+  settled(): Promise<void> {
+    return this.writes;
   }
 
   /**
@@ -158,6 +221,7 @@ export class PartitionArchiver {
         'PartitionArchiver.resume() must be called first',
       );
     if (this.fenced !== undefined) throw this.fenced;
+    if (this.broken !== undefined) throw this.broken;
     return this.batch === undefined ? this.next : this.batch.lastOffset + 1;
   }
 
@@ -225,7 +289,7 @@ export class PartitionArchiver {
   /** Writes the open batch if it has grown old, and the digests of intervals that have ended. */
   async writeIfDue(): Promise<WrittenObject | undefined> {
     const digester = this.o.digester;
-    if (digester !== undefined) await this.o.retryWrite(() => digester.emitDue());
+    if (digester !== undefined) await this.afterWrites(() => digester.emitDue());
     if (this.batch === undefined || this.claimIncomplete) return undefined;
     const reason = rotationDue(this.o.policy, this.openBatchState(), this.o.now());
     return reason === undefined ? undefined : this.write(reason);
@@ -234,13 +298,27 @@ export class PartitionArchiver {
   /** Ends the current digest interval now (a clean stop); the open batch must be flushed first. */
   async closeDigests(): Promise<void> {
     const digester = this.o.digester;
-    if (digester !== undefined) await this.o.retryWrite(() => digester.close());
+    if (digester !== undefined) await this.afterWrites(() => digester.close());
   }
 
-  /** Writes the open batch now, whatever its size. */
+  /** Writes the open batch now, whatever its size, and waits for every sealed object to be written. */
   async flush(): Promise<WrittenObject | undefined> {
     // an incomplete claimed range stays unwritten and uncommitted: the next owner completes it
-    return this.batch === undefined || this.claimIncomplete ? undefined : this.write('flush');
+    const sealed =
+      this.batch === undefined || this.claimIncomplete ? undefined : await this.seal('flush');
+    await this.writes;
+    if (this.broken !== undefined) throw this.broken;
+    return sealed === undefined ? undefined : await sealed.written;
+  }
+
+  /** Runs `operation` (with the store retries) after the writes under way; throws if one failed. */
+  private async afterWrites(operation: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(() => {
+      if (this.broken !== undefined) throw this.broken;
+      return this.o.retryWrite(operation);
+    });
+    this.writes = run.catch(() => undefined); // the caller sees the error
+    await run;
   }
 
   private openBatchState(): { events: number; bytes: number; openedAt: number } {
@@ -253,35 +331,107 @@ export class PartitionArchiver {
     };
   }
 
-  private async write(reason: WrittenObject['reason']): Promise<WrittenObject> {
+  /**
+   * Seals the open batch into an object and starts writing it; the write is
+   * awaited here only when no object may be in flight.
+   */
+  private async write(reason: WrittenObject['reason']): Promise<WrittenObject | undefined> {
+    const { written } = await this.seal(reason);
+    return this.o.objectsInFlight === 0 ? await written : undefined;
+  }
+
+  /**
+   * Waits for room among the objects in flight, then seals the open batch: its
+   * range and key are fixed, the partition goes on after it, and its bytes
+   * (linked to the previous object's) are built in the thread pool. Resolves
+   * with the promise of its write, which follows the writes before it.
+   */
+  private async seal(
+    reason: WrittenObject['reason'],
+  ): Promise<{ written: Promise<WrittenObject> }> {
+    while (this.inFlight.length > 0 && this.inFlight.length >= this.o.objectsInFlight) {
+      await (this.inFlight[0] as InFlight).written.catch(() => undefined); // the oldest is written, or failed
+      if (this.broken !== undefined) throw this.broken;
+    }
+    return { written: this.sealNow(reason) };
+  }
+
+  private sealNow(reason: WrittenObject['reason']): Promise<WrittenObject> {
     const batch = this.batch as Batch;
-    const object = buildArchiveObject({
-      topic: this.o.topic,
-      partition: this.o.partition,
+    const keyHour = hourOf(batch.firstRecordTime);
+    const sealed: Sealed = {
+      key: archiveKeyFor({
+        prefix: this.o.prefix,
+        topic: this.o.topic,
+        partition: this.o.partition,
+        firstOffset: batch.firstOffset,
+        lastOffset: batch.lastOffset,
+        firstRecordTime: batch.firstRecordTime,
+      }),
       firstOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
-      bodies: batch.bodies,
-      writer: this.o.schemas.reader,
-      codec: this.o.codec,
-      prevObjectSha256: this.prevSha256,
-      summary: batch.summary.metadata(hourOf(batch.firstRecordTime)),
+      count: batch.bodies.length,
+      duplicates: batch.duplicates,
+      deadLetters: batch.deadLetters,
+      farHours: batch.summary.farHours(keyHour),
+      reason,
+    };
+    const summary = batch.summary.metadata(keyHour);
+    const bodies = batch.bodies;
+    const built = this.chain.then((prevObjectSha256) =>
+      buildArchiveObjectAsync({
+        topic: this.o.topic,
+        partition: this.o.partition,
+        firstOffset: sealed.firstOffset,
+        lastOffset: sealed.lastOffset,
+        bodies,
+        writer: this.o.schemas.reader,
+        codec: this.o.codec,
+        prevObjectSha256,
+        summary,
+      }),
+    );
+    this.chain = built.then((object) => object.sha256);
+    this.chain.catch(() => undefined); // a build that failed breaks the writes, which report it
+    this.next = batch.lastOffset + 1;
+    this.batch = undefined;
+    this.claimed = undefined;
+    const previous = this.writes;
+    const written = Promise.all([built, previous]).then(([object]) => {
+      if (this.broken !== undefined) throw this.broken;
+      return this.store(sealed, object);
     });
-    const key = archiveKeyFor({
-      prefix: this.o.prefix,
-      topic: this.o.topic,
-      partition: this.o.partition,
-      firstOffset: batch.firstOffset,
-      lastOffset: batch.lastOffset,
-      firstRecordTime: batch.firstRecordTime,
-    });
+    const entry: InFlight = { firstOffset: sealed.firstOffset, written };
+    this.inFlight.push(entry);
+    this.writes = written.then(
+      (object) => {
+        this.inFlight.splice(this.inFlight.indexOf(entry), 1);
+        this.o.onWritten?.(object);
+      },
+      (error: unknown) => {
+        this.broken ??=
+          error instanceof Error
+            ? error
+            : new StorageError(
+                AuditErrorCode.InvalidState,
+                `object write failed: ${String(error)}`,
+              );
+      },
+    );
+    return written;
+  }
+
+  /** Claims the sealed range, writes its late pointers, the object and its digest record. */
+  private async store(sealed: Sealed, object: ArchiveObject): Promise<WrittenObject> {
+    const { key, firstOffset, lastOffset } = sealed;
     await this.claim({
-      first_offset: batch.firstOffset,
-      last_offset: batch.lastOffset,
+      first_offset: firstOffset,
+      last_offset: lastOffset,
       key,
       sha256: object.sha256,
     });
     // late pointers before the object, so that no object is ever without its pointers
-    for (const hour of batch.summary.farHours(hourOf(batch.firstRecordTime))) {
+    for (const hour of sealed.farHours) {
       const pointer = latePointerKey(this.o.prefix, hour, key);
       await this.o.retryWrite(() => this.o.store.put(pointer, Buffer.alloc(0)));
     }
@@ -289,25 +439,17 @@ export class PartitionArchiver {
     const digester = this.o.digester;
     if (digester !== undefined) {
       await this.o.retryWrite(() => digester.emitDue()); // intervals that ended before this object
-      digester.record(
-        { key, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset },
-        object.sha256,
-        batch.bodies.length,
-      );
+      digester.record({ key, firstOffset, lastOffset }, object.sha256, sealed.count);
     }
-    this.prevSha256 = object.sha256;
-    this.next = batch.lastOffset + 1;
-    this.batch = undefined;
-    this.claimed = undefined;
     return {
       key,
       sha256: object.sha256,
-      firstOffset: batch.firstOffset,
-      lastOffset: batch.lastOffset,
-      count: batch.bodies.length,
-      duplicates: batch.duplicates,
-      deadLetters: batch.deadLetters,
-      reason,
+      firstOffset,
+      lastOffset,
+      count: sealed.count,
+      duplicates: sealed.duplicates,
+      deadLetters: sealed.deadLetters,
+      reason: sealed.reason,
     };
   }
 

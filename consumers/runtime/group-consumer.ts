@@ -3,9 +3,9 @@
  * every consumer (archiver, tests).
  *
  * - records are decoded and validated once (decode-record.ts) and delivered
- *   per partition batch; those that do not decode are delivered too, with the
- *   reason, so that the consumer sends them to its dead letters and resolves
- *   their offsets like any other;
+ *   per partition batch, in slices of DELIVERY_SLICE records; those that do
+ *   not decode are delivered too, with the reason, so that the consumer sends
+ *   them to its dead letters and resolves their offsets like any other;
  * - offsets are committed (explicitly, autoCommit off) only up to what the
  *   consumer reports as durably done; the fetch position may run ahead of that
  *   over records the consumer has taken into memory (`taken`), so that a batch
@@ -26,7 +26,7 @@ import { kafkaError } from '../../kafka/errors.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { sourceRecord } from './decode-record.js';
 import { membershipLostType, refusedForLostMembership } from './membership.js';
-import type { RecordConsumer, RecordSource, SourceStats } from './record-source.js';
+import type { RecordConsumer, RecordSource, SourceRecord, SourceStats } from './record-source.js';
 
 export interface GroupConsumerOptions {
   kafka: Kafka;
@@ -41,6 +41,14 @@ export interface GroupConsumerOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of fetched bytes per partition, and so of one batch. @defaultValue 1 MiB */
   maxBytesPerPartition?: number;
+  /** Upper bound of the bytes of one fetch, all partitions together. @defaultValue 10 MiB */
+  maxBytes?: number;
+  /**
+   * How long the broker holds a fetch that finds no new record: an idle member
+   * notices a stop (and `stop()` returns) within about this long.
+   * @defaultValue 500
+   */
+  maxWaitTimeMs?: number;
   logger?: Logger;
   schemas?: SchemaSet;
 }
@@ -51,7 +59,12 @@ export const GROUP_CONSUMER_DEFAULTS = {
   partitionsConsumedConcurrently: 1,
   sessionTimeoutMs: 30_000,
   maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 10 * 1024 * 1024,
+  maxWaitTimeMs: 500,
 } as const satisfies Partial<GroupConsumerOptions>;
+
+/** Records decoded and handed to the consumer at a time, out of a fetched batch. */
+export const DELIVERY_SLICE = 1000;
 
 export class GroupConsumer implements RecordSource {
   readonly stats: SourceStats = { batches: 0, records: 0 };
@@ -66,8 +79,10 @@ export class GroupConsumer implements RecordSource {
   private readonly schemas: SchemaSet;
   private handler: RecordConsumer | undefined;
   private stopping: Promise<void> | undefined;
-  /** The offsets this member last committed, so that an unchanged one is not sent again. */
+  /** The offsets this member last committed, so that an unchanged or older one is not sent. */
   private readonly committed = new Map<number, number>();
+  /** The commit under way for each partition: commits of a partition go one after the other. */
+  private readonly commits = new Map<number, Promise<unknown>>();
   /** When the coordinator last confirmed this member (join or heartbeat); 0 while rebalancing. */
   private confirmedAt = 0;
 
@@ -87,17 +102,25 @@ export class GroupConsumer implements RecordSource {
       options.sessionTimeoutMs,
       d.sessionTimeoutMs,
     );
-    const maxBytes = positiveIntegerOption(
+    const maxBytesPerPartition = positiveIntegerOption(
       'maxBytesPerPartition',
       options.maxBytesPerPartition,
       d.maxBytesPerPartition,
+    );
+    const maxBytes = positiveIntegerOption('maxBytes', options.maxBytes, d.maxBytes);
+    const maxWaitTimeInMs = positiveIntegerOption(
+      'maxWaitTimeMs',
+      options.maxWaitTimeMs,
+      d.maxWaitTimeMs,
     );
     this.logger = (options.logger ?? silentLogger()).child({ group: this.groupId });
     this.schemas = options.schemas ?? auditEventSchemas();
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.sessionTimeoutMs,
-      maxBytesPerPartition: maxBytes,
+      maxBytesPerPartition,
+      maxBytes,
+      maxWaitTimeInMs,
       allowAutoTopicCreation: false,
     });
   }
@@ -153,6 +176,11 @@ export class GroupConsumer implements RecordSource {
       ).catch((cause: Error) => this.failed(cause));
       return;
     }
+    if (!restart && this.stopping !== undefined && membershipLostType(error) !== undefined) {
+      // leaving the group anyway: a rebalance that dropped this member meanwhile is no fault
+      this.logger.info({ err: error.message }, 'dropped by the group while stopping');
+      return;
+    }
     this.logger.error({ err: error.message, restart }, 'consumer crashed');
     const coded = this.coded(error, 'consume');
     if (isConfigurationFault(coded)) this.handler?.onFailure?.(coded);
@@ -185,9 +213,14 @@ export class GroupConsumer implements RecordSource {
     const handler = this.handler as RecordConsumer;
     if (batch.messages.length === 0) return;
     const from = (await handler.startAt?.(batch.partition)) ?? 0;
-    const records = batch.messages
-      .filter((message) => Number(message.offset) >= from) // handled before (a refetch, a restart)
-      .map((message) =>
+    // below `from`: handled before (a refetch, a restart)
+    const messages = batch.messages.filter((message) => Number(message.offset) >= from);
+    // decoded and handed over a slice at a time, so that the events of a whole fetch (tens of
+    // thousands a partition) are never decoded in memory at once
+    for (let start = 0; start === 0 || start < messages.length; start += DELIVERY_SLICE) {
+      const slice = messages.slice(start, start + DELIVERY_SLICE);
+      const last = start + DELIVERY_SLICE >= messages.length;
+      const records = slice.map((message) =>
         sourceRecord(this.schemas, {
           topic: batch.topic,
           partition: batch.partition,
@@ -198,27 +231,30 @@ export class GroupConsumer implements RecordSource {
           headers: message.headers ?? {},
         }),
       );
-    const result = await handler.batch(records, {
-      partition: batch.partition,
-      lastOffset: Number(batch.lastOffset()),
-      heartbeat: () => this.heartbeatUnlessRevoked(payload, batch.partition),
-      isActive: () => payload.isRunning() && !payload.isStale(),
-    });
-    this.stats.batches++;
-    this.stats.records += records.length;
-    if (result !== undefined && 'seek' in result) {
-      this.consumer.seek({
-        topic: this.topic,
+      const result = await handler.batch(records, {
         partition: batch.partition,
-        offset: String(result.seek),
+        lastOffset: last ? Number(batch.lastOffset()) : (records.at(-1) as SourceRecord).offset,
+        heartbeat: () => this.heartbeatUnlessRevoked(payload, batch.partition),
+        isActive: () => payload.isRunning() && !payload.isStale(),
       });
-    } else if (result !== undefined) {
+      this.stats.batches++;
+      this.stats.records += records.length;
+      if (result === undefined) break; // nothing handled: delivered again
+      if ('seek' in result) {
+        this.consumer.seek({
+          topic: this.topic,
+          partition: batch.partition,
+          offset: String(result.seek),
+        });
+        return;
+      }
       payload.resolveOffset(String(result.taken));
       if (
         result.done !== undefined &&
         !(await this.commitUnlessRevoked(batch.partition, result.done))
       )
         return; // kafkajs rejoins at its next heartbeat
+      if (!payload.isRunning() || payload.isStale()) return;
     }
     await this.heartbeatUnlessRevoked(payload, batch.partition);
   }
@@ -241,15 +277,24 @@ export class GroupConsumer implements RecordSource {
 
   /**
    * Commits `nextOffset` (the next offset to read) for a partition this member
-   * holds, unless it is committed already. The coordinator refuses it from a
-   * member of an older generation.
+   * holds, unless it or a later one is committed already: the commits of a
+   * partition go one after the other, so that one sent later never lands
+   * before an earlier one. The coordinator refuses it from a member of an
+   * older generation.
    */
-  async commit(partition: number, nextOffset: number): Promise<void> {
-    if (this.committed.get(partition) === nextOffset) return;
-    await this.consumer.commitOffsets([
-      { topic: this.topic, partition, offset: String(nextOffset) },
-    ]);
-    this.committed.set(partition, nextOffset);
+  commit(partition: number, nextOffset: number): Promise<void> {
+    const run = (this.commits.get(partition) ?? Promise.resolve()).then(async () => {
+      if ((this.committed.get(partition) ?? -1) >= nextOffset) return;
+      await this.consumer.commitOffsets([
+        { topic: this.topic, partition, offset: String(nextOffset) },
+      ]);
+      this.committed.set(partition, nextOffset);
+    });
+    this.commits.set(
+      partition,
+      run.catch(() => undefined), // the caller sees the error
+    );
+    return run;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BenchContext, Figure } from '../../bench/figure.js';
-import { measureFigure, parseBenchArgs, selectFigures } from '../../bench/measure.js';
+import { figureRounds, measureFigure, parseBenchArgs, selectFigures } from '../../bench/measure.js';
 
 function context(): BenchContext {
   return {
@@ -127,4 +127,38 @@ test('--only keeps the suite order and names unknown figures; two figures may no
     () => selectFigures([figure('a'), figure('a')], undefined),
     /two figures are named a/,
   );
+});
+
+test('a paired figure: one run gives both sides, its own round count, its notes in the settings text', async () => {
+  const calls: string[] = [];
+  const pairs = [
+    { ours: 1, baseline: 1 },
+    { ours: 10, baseline: 20, note: 'lag 5%' },
+    { ours: 30, baseline: 40 },
+    { ours: 20, baseline: 30, note: 'lag 1%' },
+  ];
+  const figure = scripted(calls, [], [], {
+    paired: async () => (calls.push('paired'), pairs.shift() ?? { ours: NaN, baseline: NaN }),
+    rounds: { quick: 3, full: 4 },
+  });
+  const result = await measureFigure(figure, context(), 7);
+  assert.deepEqual(calls, ['setup', 'paired', 'paired', 'paired', 'paired', 'teardown']);
+  assert.ok('ours' in result);
+  assert.equal(result.ours, 20);
+  assert.equal(result.baseline, 30);
+  assert.deepEqual(result.runs, { ours: [10, 30, 20], baseline: [20, 40, 30] });
+  assert.match(result.description, /^scripted round 1: lag 5%; round 3: lag 1%\.$/);
+  assert.equal(figureRounds(figure, false, 7), 4);
+  assert.equal(figureRounds({ ...figure, rounds: { quick: 1, full: 1 } }, true, 7), 3);
+  assert.equal(figureRounds({ ...figure, rounds: undefined }, true, 7), 7);
+});
+
+test('a paired run that returns no measurement fails the figure', async () => {
+  const result = await measureFigure(
+    scripted([], [], [], { paired: async () => ({ ours: 5, baseline: Number.NaN }) }),
+    context(),
+    3,
+  );
+  assert.ok('notMeasured' in result);
+  assert.match(result.notMeasured, /baseline returned NaN/);
 });

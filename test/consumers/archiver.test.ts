@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
@@ -97,4 +98,48 @@ test('group consumer options are checked at construction, naming the bad one', (
       { code: AuditErrorCode.InvalidOption, field },
       field,
     );
+});
+
+test('catching up leaves no abort listeners behind on the caller signal, however many batches it waits for', async (t) => {
+  const dir = await tempDir(t);
+  const spoolDir = join(dir, 'spool');
+  const spool = new Spool({ dir: spoolDir });
+  const schemas = auditEventSchemas();
+  for (let i = 0; i < 600; i++)
+    spool.append(
+      encodeSingleObject(
+        schemas,
+        record({ id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}` }),
+      ),
+    );
+  await spool.close();
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let listeners = 0;
+  let most = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = (...args: Parameters<typeof add>) => {
+    most = Math.max(most, ++listeners);
+    add(...args);
+  };
+  signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+    listeners--;
+    remove(...args);
+  };
+  // 5 records a batch: 120 batches, each of which wakes the wait
+  const archiver = spoolArchiver({
+    spoolDir,
+    store: new LocalDirStore(join(dir, 'archive')),
+    readRecords: 5,
+  });
+  const ends = await archiver.backlog();
+  await archiver.start();
+  assert.equal(await archiver.catchUp(ends, signal), true);
+  const stats = await archiver.stop();
+  assert.equal(stats.records, 600);
+  assert.ok(archiver.source.stats.batches >= 100, `${archiver.source.stats.batches} batches`);
+  assert.equal(getEventListeners(signal, 'abort').length, 0);
+  assert.equal(listeners, 0);
+  assert.ok(most <= 1, `${most} abort listeners at once`);
 });

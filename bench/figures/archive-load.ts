@@ -117,6 +117,7 @@ function archiveUnderLoad(): Figure {
           AUDIT_DLQ_TOPIC: dlq,
           AUDIT_ARCHIVE_STORE: 's3',
           AUDIT_ARCHIVE_PREFIX: `load-${runs}`,
+          AUDIT_ARCHIVER_GROUP: `bench-archiver-${topic}`,
           AUDIT_BATCH_MAX_AGE_MS: String(BATCH_MAX_AGE_MS),
           AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
           ...s3Env(ctx, bucket),

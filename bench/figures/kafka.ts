@@ -298,7 +298,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
         ? 'Events archived per second, each side its own process, from spawn to exit, '
         : 'Peak RSS (/usr/bin/time %M) of the archiving process (those of the archive_vs_bare runs when both run), ') +
       'from a fresh topic of 6 partitions filled with simulated events before the run, into a bucket of S3Proxy. ' +
-      'Ours: `audit-trail archive --once` (group audit-archiver; Avro container objects with deflate and the hash chain, ' +
+      'Ours: `audit-trail archive --once` (a fresh group; Avro container objects with deflate and the hash chain, ' +
       `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events an object, signed digests). ` +
       'Baseline: a bare kafkajs consumer (a fresh group, the same fetch size) writing the raw values to S3 objects of ' +
       `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events per partition and committing after each. 200,000 events (quick: 20,000).`,
@@ -322,6 +322,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
             AUDIT_DLQ_TOPIC: `${topic}.dlq`,
             AUDIT_ARCHIVE_STORE: 's3',
             AUDIT_ARCHIVE_PREFIX: `ours-${++runs}`,
+            AUDIT_ARCHIVER_GROUP: `bench-archiver-${topic}`,
             AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
             AUDIT_LOG_LEVEL: 'warn',
             ...s3Env(ctx, bucket),

@@ -13,8 +13,7 @@
 import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { AuditError, ValidationError } from '../../common/errors.js';
-import { AuditEvent } from '../../producer/audit-event.js';
-import { recordFromJson } from '../../schemas/record-from-json.js';
+import { recordShapeFromJson } from '../../schemas/record-from-json.js';
 import { parseOptions, positiveInt, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { utf8Lines } from '../input-lines.js';
@@ -76,7 +75,8 @@ export async function produceCommand(args: string[], logger: Logger): Promise<nu
     try {
       if ('error' in line) throw line.error;
       if (line.text.trim() === '') continue;
-      trail.addEvent(AuditEvent.fromRecord(recordFromJson(JSON.parse(line.text))));
+      // validated once, by the trail
+      trail.addRecord(recordShapeFromJson(JSON.parse(line.text)));
       recentLines[accepted % RECENT_LINES] = line.lineNumber;
       accepted++;
     } catch (error) {

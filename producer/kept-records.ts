@@ -37,12 +37,12 @@ export class KeptRecords {
   }
 
   /**
-   * Keeps the record appended at `offset`. A record that does not follow the
-   * kept run (some were not kept in between) starts a new run; one that does
-   * not fit is not kept.
+   * Keeps the record appended at `offset` when it fits and follows the kept
+   * run. Once one was not kept, none is until the run is released: then a new
+   * run starts, and the shipper reads the records in between from the spool.
    */
   add(offset: number, record: KeptRecord): void {
-    if (this.size > 0 && offset !== this.end) this.clear();
+    if (this.size > 0 && offset !== this.end) return;
     if (this.bytes + record.value.length > this.maxBytes) return;
     if (this.size === 0) this.base = offset;
     this.records.push(record);

@@ -26,7 +26,7 @@ export class ShipCheckpoint {
   /** The offset the file holds. */
   private written = 0;
   private writing: Promise<void> | undefined;
-  private failure: unknown;
+  private failure: StorageError | undefined;
   /** Checkpoint writes that failed (each one is retried with the next acknowledgement). */
   failures = 0;
 
@@ -91,7 +91,11 @@ export class ShipCheckpoint {
       }
     } catch (error) {
       // the events are acknowledged either way; a checkpoint left behind only means resending them after a crash
-      this.failure = error;
+      this.failure = new StorageError(
+        AuditErrorCode.Io,
+        `cannot write the checkpoint ${this.path}: ${(error as Error).message}`,
+        { retriable: true, cause: error },
+      );
       this.failures++;
       this.logger.warn(
         { err: (error as Error).message, path: this.path, failures: this.failures },

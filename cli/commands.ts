@@ -1,30 +1,76 @@
-/** The commands of `audit-trail`: each one's declaration (options, help) and what runs it. */
-import { ARCHIVE_COMMAND, archiveCommand } from './commands/archive.js';
-import { DEMO_COMMAND, demoCommand } from './commands/demo.js';
-import { EMIT_COMMAND, emitCommand } from './commands/emit.js';
-import { EXPORT_COMMAND, exportCommand } from './commands/export.js';
-import { EXPORTER_COMMAND, exporterCommand } from './commands/exporter.js';
-import { PRODUCE_COMMAND, produceCommand } from './commands/produce.js';
-import { MONITOR_COMMAND, monitorCommand } from './commands/monitor.js';
-import { SIEM_FEED_COMMAND, siemFeedCommand } from './commands/siem-feed.js';
-import { TOPICS_COMMAND, topicsCommand } from './commands/topics.js';
-import { KEYS_COMMAND, keysCommand } from './commands/keys.js';
-import { VERIFY_COMMAND, verifyCommand } from './commands/verify.js';
-import { SERVE_COMMAND, serveCommand } from './commands/serve.js';
-import { TOKENS_COMMAND, tokensCommand } from './commands/tokens.js';
+/**
+ * The commands of `audit-trail`: each one's declaration (options, help) and
+ * how to load what runs it. A command's code is imported only when it runs,
+ * so that `--help`, `emit` or `produce` do not load what `archive` or
+ * `export` need (the AWS SDK, the consumers).
+ */
+import type { Logger } from 'pino';
+import type { CommandSpec } from './args.js';
+import {
+  ARCHIVE_COMMAND,
+  DEMO_COMMAND,
+  EMIT_COMMAND,
+  EXPORT_COMMAND,
+  EXPORTER_COMMAND,
+  KEYS_COMMAND,
+  MONITOR_COMMAND,
+  PRODUCE_COMMAND,
+  SERVE_COMMAND,
+  SIEM_FEED_COMMAND,
+  TOKENS_COMMAND,
+  TOPICS_COMMAND,
+  VERIFY_COMMAND,
+} from './command-specs.js';
+
+export type CommandRun = (args: string[], logger: Logger) => Promise<number>;
+
+export interface Command {
+  spec: CommandSpec;
+  load: () => Promise<CommandRun>;
+}
 
 export const COMMANDS = {
-  demo: { spec: DEMO_COMMAND, run: demoCommand },
-  emit: { spec: EMIT_COMMAND, run: emitCommand },
-  produce: { spec: PRODUCE_COMMAND, run: produceCommand },
-  archive: { spec: ARCHIVE_COMMAND, run: archiveCommand },
-  export: { spec: EXPORT_COMMAND, run: exportCommand },
-  exporter: { spec: EXPORTER_COMMAND, run: exporterCommand },
-  'siem-feed': { spec: SIEM_FEED_COMMAND, run: siemFeedCommand },
-  monitor: { spec: MONITOR_COMMAND, run: monitorCommand },
-  topics: { spec: TOPICS_COMMAND, run: topicsCommand },
-  keys: { spec: KEYS_COMMAND, run: keysCommand },
-  verify: { spec: VERIFY_COMMAND, run: verifyCommand },
-  serve: { spec: SERVE_COMMAND, run: serveCommand },
-  tokens: { spec: TOKENS_COMMAND, run: tokensCommand },
-} as const;
+  demo: { spec: DEMO_COMMAND, load: async () => (await import('./commands/demo.js')).demoCommand },
+  emit: { spec: EMIT_COMMAND, load: async () => (await import('./commands/emit.js')).emitCommand },
+  produce: {
+    spec: PRODUCE_COMMAND,
+    load: async () => (await import('./commands/produce.js')).produceCommand,
+  },
+  archive: {
+    spec: ARCHIVE_COMMAND,
+    load: async () => (await import('./commands/archive.js')).archiveCommand,
+  },
+  export: {
+    spec: EXPORT_COMMAND,
+    load: async () => (await import('./commands/export.js')).exportCommand,
+  },
+  exporter: {
+    spec: EXPORTER_COMMAND,
+    load: async () => (await import('./commands/exporter.js')).exporterCommand,
+  },
+  'siem-feed': {
+    spec: SIEM_FEED_COMMAND,
+    load: async () => (await import('./commands/siem-feed.js')).siemFeedCommand,
+  },
+  monitor: {
+    spec: MONITOR_COMMAND,
+    load: async () => (await import('./commands/monitor.js')).monitorCommand,
+  },
+  topics: {
+    spec: TOPICS_COMMAND,
+    load: async () => (await import('./commands/topics.js')).topicsCommand,
+  },
+  keys: { spec: KEYS_COMMAND, load: async () => (await import('./commands/keys.js')).keysCommand },
+  verify: {
+    spec: VERIFY_COMMAND,
+    load: async () => (await import('./commands/verify.js')).verifyCommand,
+  },
+  serve: {
+    spec: SERVE_COMMAND,
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  tokens: {
+    spec: TOKENS_COMMAND,
+    load: async () => (await import('./commands/tokens.js')).tokensCommand,
+  },
+} as const satisfies Record<string, Command>;

@@ -9,7 +9,7 @@ import { ConfigError } from '../common/errors.js';
 import { type Env, isSet, readSetting } from '../common/settings.js';
 import { kafkaSettingsFromEnv, KAFKA_SETTINGS, type KafkaSettings } from '../kafka/settings.js';
 import { topicSettingsFromEnv, type TopicSettings } from '../kafka/topics.js';
-import type { S3StoreOptions } from '../consumers/object-store/s3-store.js';
+import type { S3StoreOptions } from '../consumers/object-store/s3-store-options.js';
 import type { BatchPolicy } from '../consumers/archiver/batch-policy.js';
 import { checkExportsPrefix } from '../consumers/exporter/export-job.js';
 import {

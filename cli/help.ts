@@ -4,7 +4,7 @@
  */
 import type { Setting } from '../common/settings.js';
 import type { CommandSpec, OptionSpec } from './args.js';
-import { SETTING_SECTIONS } from './settings.js';
+import type { SettingSection } from './settings.js';
 
 const WIDTH = 88;
 
@@ -76,12 +76,13 @@ export function defaultOf(row: Setting<unknown>): string {
 
 const plain = (text: string): string => text.replaceAll('`', '');
 
-export function settingsHelp(): string {
+/** The settings table (SETTING_SECTIONS of cli/settings.ts, given by the caller: loading it loads every stage's defaults). */
+export function settingsHelp(sections: readonly SettingSection[]): string {
   const lines = [
     'Settings: environment variables, or NAME=value lines in the file that --config FILE or',
     'AUDIT_CONFIG names (the environment wins). An unknown AUDIT_* name in the file is an error.',
   ];
-  for (const section of SETTING_SECTIONS) {
+  for (const section of sections) {
     lines.push('', `${section.title}:`);
     lines.push(
       ...columns(

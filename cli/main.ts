@@ -6,12 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAuditError } from '../common/errors.js';
-import { cliLogger, resolveLogFormat } from '../common/logger.js';
-import { readSetting } from '../common/settings.js';
 import { UsageError } from './args.js';
 import { COMMANDS } from './commands.js';
 import { commandHelp, mainHelp, settingsHelp } from './help.js';
-import { PIPELINE_SETTINGS } from './settings.js';
 
 const MAIN_HELP = mainHelp(Object.values(COMMANDS).map((command) => command.spec));
 
@@ -38,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = rest[0];
-    if (topic === 'settings') process.stdout.write(settingsHelp());
+    if (topic === 'settings')
+      process.stdout.write(settingsHelp((await import('./settings.js')).SETTING_SECTIONS));
     else if (topic !== undefined && isCommand(topic))
       process.stdout.write(commandHelp(COMMANDS[topic].spec));
     else process.stdout.write(MAIN_HELP);
@@ -50,12 +48,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command.spec));
     return 0;
   }
+  // loaded only for a command that runs: the help needs neither the logger nor every stage's settings
+  const [{ cliLogger, resolveLogFormat }, { readSetting }, { PIPELINE_SETTINGS }, run] =
+    await Promise.all([
+      import('../common/logger.js'),
+      import('../common/settings.js'),
+      import('./settings.js'),
+      command.load(),
+    ]);
   const logger = cliLogger(
     readSetting(process.env, PIPELINE_SETTINGS.logLevel),
     undefined,
     resolveLogFormat(readSetting(process.env, PIPELINE_SETTINGS.logFormat)),
   );
-  return command.run(rest, logger);
+  return run(rest, logger);
 }
 
 main(process.argv.slice(2)).then(

@@ -20,7 +20,7 @@ import { BATCH_DEFAULTS } from '../consumers/archiver/batch-policy.js';
 import { ARCHIVER_DEFAULTS as ARCHIVER } from '../consumers/archiver/archiver.js';
 import { KAFKA_ARCHIVER_DEFAULTS } from '../consumers/archiver/kafka-archiver.js';
 import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js';
-import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store.js';
+import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store-options.js';
 import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
 import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
 import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';

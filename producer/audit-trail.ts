@@ -94,9 +94,25 @@ export class AuditTrail {
         field: 'event',
       });
     }
-    const record = event.toRecord();
+    this.accept(event.toRecord());
+  }
+
+  /**
+   * Like `addEvent`, for an event given in its record shape (the field names of
+   * the exports and the Avro schema, `timestamp` in ms), as events that arrive
+   * as data are: validated once, here, without building an AuditEvent. A
+   * record without `source` gets the trail's.
+   */
+  addRecord(record: AuditEventRecord): void {
+    if (this.closed) throw new AuditError(AuditErrorCode.Closed, 'the audit trail is closed');
+    // a copy: the trail fills `source` and keeps what it retains, the caller's object stays the caller's
+    this.accept({ ...record }, true);
+  }
+
+  private accept(record: AuditEventRecord, copyDetails = false): void {
     record.source ??= this.source;
     validateRecord(record);
+    if (copyDetails && this.retain) record.details = { ...record.details };
     if (this.transport !== undefined)
       this.transport.send(record, encodeSingleObject(auditEventSchemas(), record));
     this.accepted++;

@@ -4,22 +4,30 @@
  * (acks=all). While the broker is unreachable they stay on disk and the shipper
  * retries with backoff; they are shipped in order when it comes back.
  *
- * Progress is a checkpoint file (`SHIPPED`, the next spool offset to send) in
- * the spool folder, written after each acknowledged batch. A crash between the
- * acknowledgement and the checkpoint sends that batch again after restart: the
- * same event ids on new offsets, which the archiver drops as duplicates.
+ * Shipping: one produce request at a time, each started as soon as the
+ * previous one is acknowledged (kafkajs's idempotent producer holds one request
+ * per broker anyway, and a second request queued behind a failed one would take
+ * its sequence numbers and land before its resend: per-partition order needs
+ * the next batch to wait). A full batch goes at once; `lingerMs` only lets a
+ * partial batch form when the shipper was idle. The events this process
+ * appended are sent from memory with the key and event type taken when they
+ * were encoded (up to `keepInMemoryBytes`); others (an earlier run's backlog,
+ * a long outage) are read back from the spool, and their key and event type
+ * read with a projection of the schema instead of a full decode.
  *
- * Memory is bounded by one batch; the spool on disk is bounded by
- * `spool.maxBytes` (SPOOL_FULL when reached).
+ * Progress is a checkpoint file (`SHIPPED`, the next spool offset to send) in
+ * the spool folder, written in the background after acknowledgements (see
+ * ship-checkpoint.ts). A crash before the checkpoint holds an acknowledged batch
+ * sends that batch again after restart: the same event ids on new offsets,
+ * which the archiver drops as duplicates.
+ *
+ * Memory is bounded by `keepInMemoryBytes` plus one batch; the spool on disk is
+ * bounded by `spool.maxBytes` (SPOOL_FULL when reached).
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import kafkajs, { type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { writeFileAtomically } from '../common/atomic-file.js';
-import { AuditError, AuditErrorCode, ConfigError, StorageError } from '../common/errors.js';
+import { AuditError, AuditErrorCode, ConfigError } from '../common/errors.js';
 import { silentLogger } from '../common/logger.js';
 import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../common/options.js';
 import { TOPIC_DEFAULTS } from '../kafka/topics.js';
@@ -28,12 +36,14 @@ import { kafkaBrokers } from '../kafka/client.js';
 import { kafkaError } from '../kafka/errors.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
-import { decodeSingleObject } from '../schemas/single-object.js';
+import { KeyFieldsReader } from '../schemas/key-fields.js';
 import { Spool, type SpoolOptions } from '../common/spool/spool.js';
 import { SpoolReader, type SpoolRecord } from '../common/spool/spool-reader.js';
 import { listSegments } from '../common/spool/segments.js';
 import type { EventTransport } from './transport.js';
 import { kafkaKeyFor } from './kafka-key.js';
+import { type KeptRecord, KeptRecords } from './kept-records.js';
+import { ShipCheckpoint } from './ship-checkpoint.js';
 
 export const HEADER_EVENT_TYPE = 'event_type';
 export const HEADER_SCHEMA_FINGERPRINT = 'schema_fingerprint';
@@ -49,8 +59,17 @@ export interface KafkaTransportOptions {
   batchMaxEvents?: number;
   /** Encoded bytes per produce request (before compression). @defaultValue 1 MiB */
   batchMaxBytes?: number;
-  /** How long the shipper waits for more events before sending a partial batch. @defaultValue 10 */
+  /**
+   * How long an idle shipper waits for more events before sending a partial
+   * batch; a full batch, or the next one after an acknowledgement, goes at once. @defaultValue 10
+   */
   lingerMs?: number;
+  /**
+   * Encoded bytes of unacknowledged events kept in memory, so that the shipper
+   * sends them without reading the spool back; beyond it they are read from the
+   * spool. @defaultValue 16 MiB
+   */
+  keepInMemoryBytes?: number;
   /** @defaultValue 'gzip' */
   compression?: 'gzip' | 'none';
   /** Broker acknowledgement timeout of one produce request. @defaultValue 30000 */
@@ -69,6 +88,7 @@ export const KAFKA_TRANSPORT_DEFAULTS = {
   batchMaxEvents: 2000,
   batchMaxBytes: 1024 * 1024,
   lingerMs: 10,
+  keepInMemoryBytes: 16 * 1024 * 1024,
   compression: 'gzip',
   ackTimeoutMs: 30_000,
   closeTimeoutMs: 30_000,
@@ -76,7 +96,12 @@ export const KAFKA_TRANSPORT_DEFAULTS = {
 
 const COMPRESSIONS = ['gzip', 'none'] as const;
 type NumericOption =
-  'batchMaxEvents' | 'batchMaxBytes' | 'lingerMs' | 'ackTimeoutMs' | 'closeTimeoutMs';
+  | 'batchMaxEvents'
+  | 'batchMaxBytes'
+  | 'lingerMs'
+  | 'keepInMemoryBytes'
+  | 'ackTimeoutMs'
+  | 'closeTimeoutMs';
 
 export class KafkaTransport implements EventTransport {
   readonly kind = 'kafka';
@@ -89,12 +114,14 @@ export class KafkaTransport implements EventTransport {
   /** Producer sessions started anew after a failed send. */
   producerRestarts = 0;
   private readonly logger: Logger;
-  private readonly schemas: SchemaSet;
-  private readonly checkpointPath: string;
+  private readonly keyFields: KeyFieldsReader;
+  private readonly kept: KeptRecords;
+  private readonly checkpoint: ShipCheckpoint;
   private readonly o: {
     batchMaxEvents: number;
     batchMaxBytes: number;
     lingerMs: number;
+    keepInMemoryBytes: number;
     compression: CompressionTypes;
     ackTimeoutMs: number;
     closeTimeoutMs: number;
@@ -122,6 +149,7 @@ export class KafkaTransport implements EventTransport {
       batchMaxEvents: positive('batchMaxEvents'),
       batchMaxBytes: positive('batchMaxBytes'),
       lingerMs: positive('lingerMs'),
+      keepInMemoryBytes: positive('keepInMemoryBytes'),
       ackTimeoutMs: positive('ackTimeoutMs'),
       closeTimeoutMs: positive('closeTimeoutMs'),
       compression:
@@ -135,12 +163,17 @@ export class KafkaTransport implements EventTransport {
           : kafkajs.CompressionTypes.None,
     };
     this.logger = options.logger ?? silentLogger();
-    this.schemas = options.schemas ?? auditEventSchemas();
-    this.checkpointPath = join(options.spoolDir, 'SHIPPED');
-    // read before the spool is locked, so that a checkpoint that cannot be read leaves nothing open
-    const checkpoint = this.readCheckpoint();
-    this.spool = new Spool({ ...options.spool, dir: options.spoolDir });
+    this.keyFields = new KeyFieldsReader(options.schemas ?? auditEventSchemas());
+    this.kept = new KeptRecords(this.o.keepInMemoryBytes);
     this.reader = new SpoolReader(options.spoolDir);
+    this.checkpoint = new ShipCheckpoint(
+      options.spoolDir,
+      (offset) => this.reader.release(offset),
+      this.logger,
+    );
+    // read before the spool is locked, so that a checkpoint that cannot be read leaves nothing open
+    const checkpoint = this.checkpoint.read();
+    this.spool = new Spool({ ...options.spool, dir: options.spoolDir });
     // no checkpoint: nothing shipped yet from this spool, start at its oldest record;
     // after a power loss the spool can end before the checkpoint, and new events take those offsets
     this.shipped =
@@ -161,8 +194,15 @@ export class KafkaTransport implements EventTransport {
     return this.spool.unwrittenRecords;
   }
 
-  send(_record: AuditEventRecord, encoded: Buffer): void {
-    this.spool.append(encoded);
+  send(record: AuditEventRecord, encoded: Buffer): void {
+    const appendTime = Date.now();
+    const offset = this.spool.append(encoded, appendTime);
+    this.kept.add(offset, {
+      value: encoded,
+      appendTime,
+      key: kafkaKeyFor(record),
+      eventType: record.event_type,
+    });
     this.wakeUp?.();
   }
 
@@ -227,33 +267,11 @@ export class KafkaTransport implements EventTransport {
     this.stopController.abort();
     this.wakeUp?.();
     await this.loop;
+    // the acknowledged offset is on disk before the spool is released
+    await this.checkpoint.settle().catch((error: Error) => (failure ??= error));
     await this.spool.close();
     if (this.connected) await this.producer.disconnect();
     if (failure !== undefined) throw failure;
-  }
-
-  /** The checkpoint, or undefined when there is none yet (ENOENT); any other failure surfaces. */
-  private readCheckpoint(): number | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.checkpointPath, 'utf8').trim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      // read as "nothing shipped", any other failure would send the whole spool again
-      throw new StorageError(
-        AuditErrorCode.Io,
-        `cannot read the checkpoint ${this.checkpointPath}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new StorageError(
-        AuditErrorCode.SpoolCorrupt,
-        `${this.checkpointPath} does not hold an offset: "${text}"`,
-      );
-    }
-    return value;
   }
 
   private async sleepOrWake(ms: number): Promise<void> {
@@ -279,13 +297,14 @@ export class KafkaTransport implements EventTransport {
         await this.sleepOrWake(1000);
         continue;
       }
-      await sleep(this.o.lingerMs); // let a batch form
+      // let a batch form, unless a full one is waiting
+      if (this.pending < this.o.batchMaxEvents) await sleep(this.o.lingerMs);
       let failures = 0;
       try {
         await retry(
           async () => {
             try {
-              await this.shipOnce();
+              await this.shipAvailable();
             } catch (error) {
               failures++;
               this.lastError = error;
@@ -326,18 +345,57 @@ export class KafkaTransport implements EventTransport {
     }
   }
 
-  private async shipOnce(): Promise<void> {
-    await this.spool.flush();
-    const records = await this.reader.read(this.shipped, this.o.batchMaxEvents);
-    if (records.length === 0) return;
-    const batch: SpoolRecord[] = [];
+  /**
+   * Sends what the spool holds from the acknowledged offset on, one request
+   * after the other. A batch read from the spool (not kept in memory) is read
+   * while the one before it is being sent.
+   */
+  private async shipAvailable(): Promise<void> {
+    let ahead: Promise<OutgoingBatch | undefined> | undefined;
+    while (!this.stopping) {
+      const batch = await (ahead ?? this.nextBatch(this.shipped));
+      ahead = undefined;
+      if (batch === undefined) return;
+      const sending = this.sendBatch(batch.messages);
+      if (batch.fromSpool && batch.messages.length === this.o.batchMaxEvents)
+        ahead = this.nextBatch(batch.next);
+      try {
+        await sending;
+      } catch (error) {
+        // the read ahead is dropped with the failed attempt, its failure with it
+        await ahead?.catch(() => undefined);
+        throw error;
+      }
+      this.acknowledge(batch.next);
+    }
+  }
+
+  /** The batch from `offset` on: kept records when this process has them, else read from the spool. */
+  private async nextBatch(offset: number): Promise<OutgoingBatch | undefined> {
+    if (offset >= this.spool.nextOffset) return undefined;
+    const kept = this.kept.take(offset, this.o.batchMaxEvents, this.o.batchMaxBytes);
+    if (kept.length > 0) {
+      return {
+        next: offset + kept.length,
+        fromSpool: false,
+        messages: kept.map((record) => keptMessage(record)),
+      };
+    }
+    // records still in the spool's write buffer are not in the file yet
+    this.spool.writeAppended();
+    const records = await this.reader.read(offset, this.o.batchMaxEvents);
+    if (records.length === 0) return undefined;
+    const messages: Message[] = [];
     let bytes = 0;
     for (const record of records) {
-      if (batch.length > 0 && bytes + record.value.length > this.o.batchMaxBytes) break;
-      batch.push(record);
+      if (messages.length > 0 && bytes + record.value.length > this.o.batchMaxBytes) break;
+      messages.push(this.spooledMessage(record));
       bytes += record.value.length;
     }
-    const messages = batch.map((record) => this.message(record));
+    return { next: offset + messages.length, fromSpool: true, messages };
+  }
+
+  private async sendBatch(messages: Message[]): Promise<void> {
     try {
       if (!this.connected) {
         await this.producer.connect();
@@ -357,10 +415,13 @@ export class KafkaTransport implements EventTransport {
         brokers: kafkaBrokers(this.kafka),
       });
     }
-    const next = (batch.at(-1) as SpoolRecord).offset + 1;
-    await writeFileAtomically(this.checkpointPath, (temp) => writeFile(temp, `${next}\n`));
+  }
+
+  /** Everything below `next` is acknowledged: callers waiting for it go on, the checkpoint follows. */
+  private acknowledge(next: number): void {
     this.shipped = next;
-    await this.reader.release(next);
+    this.kept.release(next);
+    this.checkpoint.advance(next);
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.offset > next) return true;
       waiter.resolve();
@@ -412,16 +473,35 @@ export class KafkaTransport implements EventTransport {
     clearTimeout(timer);
   }
 
-  private message(record: SpoolRecord): Message {
-    const event = decodeSingleObject<AuditEventRecord>(this.schemas, record.value);
+  private spooledMessage(record: SpoolRecord): Message {
+    const fields = this.keyFields.read(record.value);
     return {
-      key: kafkaKeyFor(event),
+      key: kafkaKeyFor(fields),
       value: record.value,
       timestamp: String(record.appendTime),
       headers: {
-        [HEADER_EVENT_TYPE]: event.event_type,
+        [HEADER_EVENT_TYPE]: fields.event_type,
         [HEADER_SCHEMA_FINGERPRINT]: record.value.subarray(2, 10).toString('hex'),
       },
     };
   }
+}
+
+interface OutgoingBatch {
+  /** The spool offset after the batch's last record. */
+  next: number;
+  fromSpool: boolean;
+  messages: Message[];
+}
+
+function keptMessage(record: KeptRecord): Message {
+  return {
+    key: record.key,
+    value: record.value,
+    timestamp: String(record.appendTime),
+    headers: {
+      [HEADER_EVENT_TYPE]: record.eventType,
+      [HEADER_SCHEMA_FINGERPRINT]: record.value.subarray(2, 10).toString('hex'),
+    },
+  };
 }

@@ -66,6 +66,15 @@ function timestampOf(value: unknown, now: number): number {
 }
 
 export function recordFromJson(value: unknown, now: number = Date.now()): AuditEventRecord {
+  return validateRecord(recordShapeFromJson(value, now));
+}
+
+/**
+ * The record of a JSON event as `recordFromJson` builds it (unknown fields
+ * and the timestamp checked), without validating the fields: for a caller that
+ * validates the record itself, once (AuditTrail.addRecord).
+ */
+export function recordShapeFromJson(value: unknown, now: number = Date.now()): AuditEventRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ValidationError(AuditErrorCode.InvalidField, 'event', 'must be a JSON object');
   }
@@ -78,7 +87,7 @@ export function recordFromJson(value: unknown, now: number = Date.now()): AuditE
         'is not a field of an audit event',
       );
   }
-  return validateRecord({
+  return {
     id: input['id'] === undefined ? uuidv7() : (input['id'] as string),
     timestamp: timestampOf(input['timestamp'], now),
     event_type: input['event_type'] as string,
@@ -90,5 +99,5 @@ export function recordFromJson(value: unknown, now: number = Date.now()): AuditE
     success: input['success'] === undefined ? true : (input['success'] as boolean),
     error_message: optionalString(input['error_message']),
     source: optionalString(input['source']),
-  });
+  };
 }

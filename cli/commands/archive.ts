@@ -13,10 +13,11 @@ import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import { RETRY_POLICIES } from '../../common/retry.js';
 import { createKafka, kafkaBrokers, withAdmin } from '../../kafka/client.js';
 import { kafkaError } from '../../kafka/errors.js';
-import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
 import { archiveStore } from '../store.js';
 import { signingKey } from '../keys.js';
+import { ARCHIVE_COMMAND } from '../command-specs.js';
 
 /** The archiver of the configured transport: the consumer group, or the spool's. */
 async function archiverFor(
@@ -168,33 +169,6 @@ async function stopWithin(
 function exitSoon(): void {
   setTimeout(() => process.exit(), 1000).unref();
 }
-
-export const ARCHIVE_COMMAND = {
-  name: 'archive',
-  summary: 'move events from the spool (local) or the events topic (kafka) into the archive',
-  description: `Writes events into archive objects (Avro container files with a hash chain and,
-with AUDIT_SIGNING_KEY_FILE, signed digests) in the archive store (AUDIT_ARCHIVE_STORE: the
-local folder or S3). With the local transport it drains the spool; with the kafka transport it
-runs the archiver consumer group (AUDIT_ARCHIVER_GROUP, default audit-archiver) on the
-events topic.
-
-Runs until SIGTERM or SIGINT, then writes the open batches; with --once it stops when
-everything in the spool, or on the topic at start, is archived.`,
-  options: {
-    once: { type: 'boolean', default: false, doc: 'archive what is there now, then exit' },
-    spool: {
-      type: 'string',
-      value: 'DIR',
-      doc: 'spool folder of the local transport (default $AUDIT_SPOOL_DIR or ./audit-data/spool)',
-    },
-    archive: {
-      type: 'string',
-      value: 'DIR',
-      doc: 'write into this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
 
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, ARCHIVE_COMMAND.options);

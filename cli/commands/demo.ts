@@ -17,8 +17,9 @@ import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { AUDIT_EVENT_TYPES } from '../../schemas/event-type.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
-import { parseOptions, positiveInt, type CommandSpec } from '../args.js';
+import { parseOptions, positiveInt } from '../args.js';
 import { InstallerSimulation } from '../simulator.js';
+import { DEMO_COMMAND } from '../command-specs.js';
 
 async function* counted(
   records: AsyncIterable<AuditEventRecord>,
@@ -45,20 +46,6 @@ function invocation(): string {
     ? 'audit-trail'
     : `node ${relative(process.cwd(), script) || script}`;
 }
-
-export const DEMO_COMMAND = {
-  name: 'demo',
-  summary: 'simulate installers, run the embedded pipeline end to end, write JSON and CSV',
-  description: `Simulates installers on several hosts emitting a realistic mix of all seven
-event types, runs the embedded pipeline (spool -> archiver -> archive -> exporter) and writes
-DIR/audit-trail.json and DIR/audit-trail.csv. No server is needed. DIR/spool and DIR/archive
-are the demo's own and are emptied first.`,
-  options: {
-    events: { type: 'string', value: 'N', fallback: 10_000, doc: 'number of events' },
-    out: { type: 'string', value: 'DIR', fallback: './audit-demo', doc: 'output folder' },
-    seed: { type: 'string', value: 'S', fallback: 1, doc: 'seed of the simulation' },
-  },
-} as const satisfies CommandSpec;
 
 export async function demoCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, DEMO_COMMAND.options);

@@ -1,53 +1,10 @@
 import type { Logger } from 'pino';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../schemas/event-type.js';
-import { parseOptions, positiveInt, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { parseOptions, positiveInt, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { openTrail } from '../trail.js';
-
-export const EMIT_COMMAND = {
-  name: 'emit',
-  summary: 'record one event through the configured transport',
-  description: `Records one event through the configured transport (AUDIT_TRANSPORT). With kafka it
-waits up to --wait ms for the broker to acknowledge; an event not acknowledged by then stays in
-the spool and is sent by the next run.`,
-  options: {
-    type: {
-      type: 'string',
-      value: 'TYPE',
-      required: true,
-      doc: `${AUDIT_EVENT_TYPES.join(', ')}`,
-    },
-    package: {
-      type: 'string',
-      value: 'NAME',
-      doc: 'package name (required for the three Package* types)',
-    },
-    version: { type: 'string', value: 'V', doc: 'package version' },
-    user: { type: 'string', value: 'U', doc: 'user responsible' },
-    ip: { type: 'string', value: 'IP', doc: 'IPv4 or IPv6 address' },
-    source: {
-      type: 'string',
-      value: 'S',
-      doc: 'emitting host or installer id (default $AUDIT_SOURCE or the host name)',
-    },
-    failure: { type: 'boolean', default: false, doc: 'the operation failed; needs --error' },
-    error: { type: 'string', value: 'MSG', doc: 'error message of a failure' },
-    detail: {
-      type: 'string',
-      multiple: true,
-      value: 'key=value',
-      doc: 'a detail; repeat for more',
-    },
-    wait: {
-      type: 'string',
-      value: 'MS',
-      fallback: 30_000,
-      doc: 'how long to wait for the broker to acknowledge',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { EMIT_COMMAND } from '../command-specs.js';
 
 export async function emitCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EMIT_COMMAND.options);

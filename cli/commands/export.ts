@@ -15,56 +15,14 @@ import {
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { isExportFormat, type ExportFormat } from '../../schemas/render.js';
 import { exportToFile, writeExport } from '../../schemas/write-export.js';
-import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { recordedExport } from '../access.js';
 import { verifyKey } from '../keys.js';
 import { ProgressBar } from '../progress.js';
 import { expectedPartitions } from '../verification.js';
 import { exportSubmit } from './export-submit.js';
-
-export const EXPORT_COMMAND = {
-  name: 'export',
-  summary: 'render archived events as JSON, NDJSON or CSV',
-  description: `Reads the archive store (AUDIT_ARCHIVE_STORE: the local folder or S3; --archive DIR
-reads a local folder) and renders the events that match every filter given. Only the objects
-the filters can touch are read: --from/--to pick the hours to list, each object's header
-tells whether it can hold the time range and the package. With AUDIT_VERIFY_KEY_FILE set,
-every object read is checked against the signed digests; --require-verified refuses (exit 1,
-naming the object) before exporting any event of an object that fails, else failures are
-reported and the exit code is 1. Writes to stdout unless --out is given (a file is replaced
-atomically, so a refused export writes nothing). One summary line goes to stderr.`,
-  options: {
-    format: {
-      type: 'string',
-      value: 'F',
-      required: true,
-      doc: 'json (one array), ndjson (one object per line) or csv',
-    },
-    package: { type: 'string', value: 'NAME', doc: FILTER_PARAMS.package },
-    version: { type: 'string', value: 'V', doc: FILTER_PARAMS.version },
-    type: { type: 'string', value: 'TYPE', multiple: true, doc: FILTER_PARAMS.type },
-    user: { type: 'string', value: 'U', doc: FILTER_PARAMS.user },
-    ip: { type: 'string', value: 'IP', doc: FILTER_PARAMS.ip },
-    source: { type: 'string', value: 'S', doc: FILTER_PARAMS.source },
-    success: { type: 'string', value: 'BOOL', doc: FILTER_PARAMS.success },
-    from: { type: 'string', value: 'ISO', doc: FILTER_PARAMS.from },
-    to: { type: 'string', value: 'ISO', doc: FILTER_PARAMS.to },
-    'require-verified': {
-      type: 'boolean',
-      doc: 'refuse, exporting nothing more, at the first object that does not verify (needs AUDIT_VERIFY_KEY_FILE)',
-    },
-    out: { type: 'string', value: 'FILE', doc: 'write to FILE instead of stdout' },
-    archive: {
-      type: 'string',
-      value: 'DIR',
-      doc: 'read this local folder, whatever the archive store (default $AUDIT_ARCHIVE_DIR or ./audit-data/archive)',
-    },
-    submit: { type: 'boolean', doc: 'ask the exporter group (kafka) instead; prints the id' },
-    wait: { type: 'boolean', doc: 'with --submit: wait for the result and print it' },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { EXPORT_COMMAND } from '../command-specs.js';
 
 /** The filter the options give; a bad one is a usage error naming the option. */
 function filterOf(o: Record<string, string | boolean | string[] | undefined>): EventFilter {

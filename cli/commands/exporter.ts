@@ -11,23 +11,12 @@ import { RETRY_POLICIES } from '../../common/retry.js';
 import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
 import { recordAccessOnce, requestAccessInfo } from '../access.js';
-import { parseOptions, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 import { verifyKey } from '../keys.js';
 import { EXPORTER_SETTINGS } from '../settings.js';
 import { archiveStore } from '../store.js';
-
-export const EXPORTER_COMMAND = {
-  name: 'exporter',
-  summary: 'serve export requests as a member of the exporter group (kafka)',
-  description: `Joins the exporter consumer group (AUDIT_EXPORTER_GROUP) on the export requests
-topic (AUDIT_EXPORT_REQUESTS_TOPIC). Each request is rendered from the archive store into parts
-under AUDIT_EXPORTS_PREFIX/<id>/, its result.json is written last, and the result is published
-on AUDIT_EXPORT_RESULTS_TOPIC in a Kafka transaction with the request's offset: a read_committed
-reader sees each result once. With AUDIT_VERIFY_KEY_FILE set, an export of objects that do not
-verify fails. Runs until SIGTERM or SIGINT; see docs/exporter.md.`,
-  options: { config: CONFIG_OPTION },
-} as const satisfies CommandSpec;
+import { EXPORTER_COMMAND } from '../command-specs.js';
 
 export async function exporterCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, EXPORTER_COMMAND.options);

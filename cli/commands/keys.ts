@@ -9,7 +9,8 @@ import { lstatSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePrivateFolder, writeFileAtomically } from '../../common/atomic-file.js';
-import { parseOptions, UsageError, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
+import { KEYS_COMMAND } from '../command-specs.js';
 
 /** True when anything is at `path`, a dangling symbolic link included. */
 function present(path: string): boolean {
@@ -22,19 +23,6 @@ function present(path: string): boolean {
     throw error;
   }
 }
-
-export const KEYS_COMMAND = {
-  name: 'keys',
-  action: 'generate',
-  summary: 'make an Ed25519 key pair for signing digests (keys generate)',
-  description: `Writes a new Ed25519 key pair: DIR/audit-signing.key (private, mode 600; give it to
-the archiver as AUDIT_SIGNING_KEY_FILE) and DIR/audit-signing.pub (public; give it to verify as
-AUDIT_VERIFY_KEY_FILE).`,
-  options: {
-    out: { type: 'string', value: 'DIR', required: true, doc: 'folder of the two key files' },
-    force: { type: 'boolean', default: false, doc: 'replace key files that exist' },
-  },
-} as const satisfies CommandSpec;
 
 export async function keysCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;

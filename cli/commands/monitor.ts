@@ -11,32 +11,11 @@ import { MonitorMember } from '../../consumers/monitor/monitor-member.js';
 import { DEFAULT_MONITOR_RULES, loadMonitorRules } from '../../consumers/monitor/rules.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
 import { alertsOcsfTopic, monitorKeyedTopic } from '../../kafka/topics.js';
-import { CONFIG_OPTION, parseOptions, type CommandSpec } from '../args.js';
+import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 import { MONITOR_SETTINGS } from '../settings.js';
 import { runMemberUntil, untilSignal } from '../signals.js';
-
-export const MONITOR_COMMAND = {
-  name: 'monitor',
-  summary: 'raise alerts on suspicious activity in the events (kafka)',
-  description: `Joins the monitor's consumer group (AUDIT_MONITOR_GROUP, default audit-monitor) on the
-events topic (AUDIT_TOPIC) and on its keyed topic <AUDIT_TOPIC>.monitor. Each event is routed to the
-keyed topic under the keys its rules count by (package, source, user), and the rules are evaluated
-there: repeated integrity failures, an install after a scan found it vulnerable, protection turned
-off, a user from a new IP address, bursts of failures or of runtime blocks. Alerts go to
-AUDIT_ALERTS_TOPIC as JSON and to <AUDIT_ALERTS_TOPIC>.ocsf as OCSF Detection Findings, in Kafka
-transactions (a read_committed reader sees each alert once, whenever a member is killed), and to
-the log. Thresholds and windows come from the rules file (--rules or AUDIT_MONITOR_RULES; the
-built-in rules without one). Runs until SIGTERM or SIGINT; see docs/monitor.md.`,
-  options: {
-    rules: {
-      type: 'string',
-      value: 'FILE',
-      doc: 'rules file (JSON, as AUDIT_MONITOR_RULES); what it names overrides the built-in rules',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { MONITOR_COMMAND } from '../command-specs.js';
 
 export async function monitorCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, MONITOR_COMMAND.options);

@@ -13,37 +13,12 @@
 import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { AuditError, ValidationError } from '../../common/errors.js';
-import { AuditEvent } from '../../producer/audit-event.js';
-import { recordFromJson } from '../../schemas/record-from-json.js';
-import { parseOptions, positiveInt, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { recordShapeFromJson } from '../../schemas/record-from-json.js';
+import { parseOptions, positiveInt, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv } from '../config.js';
 import { utf8Lines } from '../input-lines.js';
 import { openTrail } from '../trail.js';
-
-export const PRODUCE_COMMAND = {
-  name: 'produce',
-  summary: 'record events from an NDJSON file through the configured transport',
-  description: `Records the events of an NDJSON file (one JSON object per line, fields named as in
-the exports: event_type, package_name, package_version, user, ip_address, details, success,
-error_message, source, and optionally id and timestamp) through the configured transport, and
-prints how many were acknowledged. Bad lines are reported with their number and skipped; the
-exit code is then 1.
-
-A failure of the spool or the broker (a full disk) stops the run at that line; the events of
-the lines before it are recorded, and the summary names the line to go on from: --start-line N
-skips the lines before N.`,
-  options: {
-    from: { type: 'string', value: 'FILE', required: true, doc: 'NDJSON file; - reads stdin' },
-    'start-line': { type: 'string', value: 'N', fallback: 1, doc: 'skip the lines before line N' },
-    wait: {
-      type: 'string',
-      value: 'MS',
-      fallback: 60_000,
-      doc: 'how long to wait for the broker to acknowledge',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { PRODUCE_COMMAND } from '../command-specs.js';
 
 export async function produceCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, PRODUCE_COMMAND.options);
@@ -76,7 +51,8 @@ export async function produceCommand(args: string[], logger: Logger): Promise<nu
     try {
       if ('error' in line) throw line.error;
       if (line.text.trim() === '') continue;
-      trail.addEvent(AuditEvent.fromRecord(recordFromJson(JSON.parse(line.text))));
+      // validated once, by the trail
+      trail.addRecord(recordShapeFromJson(JSON.parse(line.text)));
       recentLines[accepted % RECENT_LINES] = line.lineNumber;
       accepted++;
     } catch (error) {

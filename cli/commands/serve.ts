@@ -14,38 +14,13 @@ import { HttpService, isLoopback, type TlsFiles } from '../../consumers/exporter
 import { readPrivateFile, TokensFile } from '../../consumers/exporter/http/tokens.js';
 import { createKafka } from '../../kafka/client.js';
 import { recordAccessOnce } from '../access.js';
-import { CONFIG_OPTION, parseOptions, UsageError, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv, type CliSettings } from '../config.js';
 import { verifyKey } from '../keys.js';
 import { archiveStore } from '../store.js';
 import { expectedPartitions } from '../verification.js';
 import { readFile } from 'node:fs/promises';
-
-export const SERVE_COMMAND = {
-  name: 'serve',
-  summary: 'serve exports over HTTP to holders of a bearer token',
-  description: `Serves the archive store over HTTP (docs/http.md): GET /v1/events streams a direct
-export, POST /v1/exports asks the exporter group for one (with KAFKA_BROKERS), GET /v1/exports/ID
-and /v1/exports/ID/content give its status and content. Every request but GET /healthz needs a
-token of AUDIT_HTTP_TOKENS_FILE (audit-trail tokens add NAME). Listens on 127.0.0.1:8080 unless
-told otherwise; HTTPS with AUDIT_HTTP_TLS_CERT and AUDIT_HTTP_TLS_KEY. Prints the URL, runs until
-SIGTERM or SIGINT.`,
-  options: {
-    port: {
-      type: 'string',
-      value: 'P',
-      fallback: 8080,
-      doc: 'port (as AUDIT_HTTP_PORT; 0: any free port)',
-    },
-    host: {
-      type: 'string',
-      value: 'H',
-      fallback: '127.0.0.1',
-      doc: 'address to listen on (as AUDIT_HTTP_HOST)',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { SERVE_COMMAND } from '../command-specs.js';
 
 async function tlsFiles(env: Env): Promise<TlsFiles | undefined> {
   const certPath = readSetting(env, HTTP_SETTINGS.tlsCert);

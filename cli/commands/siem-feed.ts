@@ -15,29 +15,10 @@ import {
 } from '../../consumers/siem-feed/siem-feed-member.js';
 import { createKafka, withAdmin } from '../../kafka/client.js';
 import { isSiemFormat, SIEM_FORMATS } from '../../schemas/siem/index.js';
-import { parseOptions, CONFIG_OPTION, UsageError, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
 import { SIEM_FEED_SETTINGS } from '../settings.js';
-
-export const SIEM_FEED_COMMAND = {
-  name: 'siem-feed',
-  summary: 'republish the events in a SIEM format on <events topic>.<format> (kafka)',
-  description: `Joins the consumer group of the format (AUDIT_SIEM_FEED_GROUP, default audit-siem-<format>)
-on the events topic (AUDIT_TOPIC) and publishes every event, rendered in the format, on
-<AUDIT_TOPIC>.<format> with the event's key (the package name), so that the order of each package
-is kept. Records that do not decode go to the dead-letter topic. Events and offsets are committed
-in Kafka transactions: a read_committed reader sees every event once, whenever a member is killed.
-Runs until SIGTERM or SIGINT; see docs/siem.md.`,
-  options: {
-    format: {
-      type: 'string',
-      value: SIEM_FORMATS.join('|'),
-      required: true,
-      doc: 'the SIEM format of the feed',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { SIEM_FEED_COMMAND } from '../command-specs.js';
 
 export async function siemFeedCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, SIEM_FEED_COMMAND.options);

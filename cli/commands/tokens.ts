@@ -7,27 +7,9 @@ import { ConfigError } from '../../common/errors.js';
 import { readSetting } from '../../common/settings.js';
 import { HTTP_SETTINGS } from '../../consumers/exporter/http/http-settings.js';
 import { addToken, listTokens, revokeToken } from '../../consumers/exporter/http/tokens.js';
-import { CONFIG_OPTION, parseOptions, UsageError, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 import { effectiveEnv } from '../config.js';
-
-export const TOKENS_COMMAND = {
-  name: 'tokens',
-  action: 'add NAME | list | revoke NAME',
-  summary: 'manage the bearer tokens of serve (tokens add NAME, list, revoke NAME)',
-  description: `Keeps the tokens file (AUDIT_HTTP_TOKENS_FILE, or --file): one line per token,
-its name and the SHA-256 of the token. "add NAME" makes a random token, prints it once on
-stdout (it is not stored anywhere) and adds its hash (the file is created with mode 600);
-"list" prints the names; "revoke NAME" removes a token. A running serve reads the file again
-when it changes.`,
-  options: {
-    file: {
-      type: 'string',
-      value: 'FILE',
-      doc: 'the tokens file (default $AUDIT_HTTP_TOKENS_FILE)',
-    },
-    config: CONFIG_OPTION,
-  },
-} as const satisfies CommandSpec;
+import { TOKENS_COMMAND } from '../command-specs.js';
 
 export async function tokensCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;

@@ -4,23 +4,12 @@ import { createKafka, withAdmin } from '../../kafka/client.js';
 import { ConfigError } from '../../common/errors.js';
 import { ensureTopics, TOPIC_SETTINGS } from '../../kafka/topics.js';
 import { isSiemFormat, SIEM_FORMATS } from '../../schemas/siem/index.js';
-import { parseOptions, UsageError, CONFIG_OPTION, type CommandSpec } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
+import { TOPICS_COMMAND } from '../command-specs.js';
 
 /** Exit code when an existing topic differs from the desired settings. */
 export const DRIFT_EXIT_CODE = 3;
-
-export const TOPICS_COMMAND = {
-  name: 'topics',
-  action: 'ensure',
-  summary: 'create the Kafka topics (topics ensure) and report drift',
-  description: `Creates the events, dead-letter, alerts (JSON and <AUDIT_ALERTS_TOPIC>.ocsf), export requests and export results topics,
-the SIEM feed topics <AUDIT_TOPIC>.<format> of AUDIT_SIEM_FEED_FORMATS and the monitor's keyed topic <AUDIT_TOPIC>.monitor (as many partitions
-as the events topic, retention AUDIT_MONITOR_RETENTION_MS) that are missing, with settings fit for an audit log (AUDIT_TOPIC_PARTITIONS,
-AUDIT_TOPIC_REPLICATION, AUDIT_TOPIC_MIN_INSYNC, AUDIT_TOPIC_RETENTION_MS). Existing topics are not changed: differences are reported as drift
-and the exit code is then 3.`,
-  options: { config: CONFIG_OPTION },
-} as const satisfies CommandSpec;
 
 export async function topicsCommand(args: string[], logger: Logger): Promise<number> {
   const [action, ...rest] = args;

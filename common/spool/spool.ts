@@ -256,6 +256,15 @@ export class Spool {
     return this.next++;
   }
 
+  /**
+   * Writes everything appended so far to the file, without waiting for stable
+   * storage: readers see it and a kill -9 keeps it (a power loss may not).
+   */
+  writeAppended(): void {
+    this.assertOpen();
+    this.writeBuffered();
+  }
+
   /** Writes everything appended so far and waits until it is on stable storage. */
   async flush(): Promise<void> {
     this.assertOpen();

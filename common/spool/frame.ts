@@ -15,7 +15,10 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024 * 1024;
 export function encodeFrame(payload: Buffer, appendTime: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
   frame.writeUInt32BE(payload.length, 0);
-  frame.writeBigInt64BE(BigInt(appendTime), 8);
+  // the i64 as two 32-bit halves: the same bytes as writeBigInt64BE without a BigInt per frame
+  const high = Math.floor(appendTime / 0x1_0000_0000);
+  frame.writeInt32BE(high, 8);
+  frame.writeUInt32BE(appendTime - high * 0x1_0000_0000, 12);
   payload.copy(frame, FRAME_HEADER_SIZE);
   frame.writeUInt32BE(crc32(frame.subarray(8)), 4);
   return frame;

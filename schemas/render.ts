@@ -53,7 +53,9 @@ export function neutraliseFormula(cell: string): string {
 
 /** One CSV row (before quoting), aligned with EVENT_FIELDS, formulas neutralised. Absent values are empty cells. */
 export function toCsvRow(record: AuditEventRecord): string[] {
-  return plainCsvCells(record).map(neutraliseFormula);
+  const cells = plainCsvCells(record);
+  for (let i = 0; i < cells.length; i++) cells[i] = neutraliseFormula(cells[i] as string);
+  return cells;
 }
 
 function plainCsvCells(record: AuditEventRecord): string[] {

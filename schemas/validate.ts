@@ -48,6 +48,15 @@ function plainCharacters(text: string): boolean {
   return true;
 }
 
+/** True when every character of `text` is printable ASCII other than space: no `\s` can match it. */
+function printableAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 /** True when `id` is a lower-case UUID (8-4-4-4-12 digits 0-9 and a-f), checked one character at a time. */
 export function isLowerCaseUuid(id: string): boolean {
   if (id.length !== 36) return false;
@@ -107,7 +116,7 @@ export function checkText(field: string, value: unknown, max: number, multiline 
 
 export function checkPackageName(value: unknown): string {
   const name = checkText('package_name', value, LIMITS.packageName);
-  if (/\s/.test(name))
+  if (!printableAscii(name) && /\s/.test(name))
     fail(AuditErrorCode.InvalidField, 'package_name', 'must not contain whitespace');
   return name;
 }

@@ -14,6 +14,7 @@ const valid: [string, Partial<AuditEventRecord>][] = [
   ['a full install', {}],
   ['scoped npm package', { package_name: '@babel/core' }],
   ['maven coordinates', { package_name: 'org.apache.kafka:kafka-clients' }],
+  ['package name beyond ASCII', { package_name: 'paquête-日本' }],
   ['semver with pre-release and build', { package_version: '1.0.0-rc.1+build.5' }],
   ['PEP 440 version', { package_version: '2.0rc1.post1' }],
   ['Debian version with epoch', { package_version: '1:2.3-4~bpo12+1' }],
@@ -96,6 +97,18 @@ const invalid: [string, Partial<AuditEventRecord> | Record<string, unknown>, str
   [
     'package name with a space',
     { package_name: 'left pad' },
+    AuditErrorCode.InvalidField,
+    'package_name',
+  ],
+  [
+    'package name with a no-break space',
+    { package_name: 'left\u00a0pad' },
+    AuditErrorCode.InvalidField,
+    'package_name',
+  ],
+  [
+    'package name with an ideographic space',
+    { package_name: '日本\u3000pkg' },
     AuditErrorCode.InvalidField,
     'package_name',
   ],

@@ -23,6 +23,7 @@ export { readContainerRecords } from './schemas/container.js';
 export { type ObjectStore } from './consumers/object-store/object-store.js';
 export { LocalDirStore } from './consumers/object-store/local-dir-store.js';
 export { readArchive } from './consumers/exporter/archive-reader.js';
+export { type RecordBatches } from './schemas/record-batches.js';
 export { type EventFilter, filterRecords, matchesFilter } from './consumers/exporter/filter.js';
 export { EXPORT_FORMATS, type ExportFormat } from './schemas/render.js';
 export { exportToFile, writeExport } from './schemas/write-export.js';

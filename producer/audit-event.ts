@@ -4,11 +4,11 @@
  * fields, such as `success` against `errorMessage`, are checked by `validate()`,
  * which `AuditTrail.addEvent` calls.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { AuditErrorCode, ValidationError } from '../common/errors.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { type AuditEventType, isAuditEventType } from '../schemas/event-type.js';
 import { LIMITS } from '../schemas/limits.js';
+import { newEventId } from './event-id.js';
 import {
   checkDetail,
   checkDetails,
@@ -36,7 +36,7 @@ export class AuditEvent {
   /** The emitting host or installer id; `AuditTrail` fills in its own `source` when unset. */
   source: string | undefined;
 
-  constructor(eventType: AuditEventType, id: string = uuidv7(), timestamp: Date = new Date()) {
+  constructor(eventType: AuditEventType, id: string = newEventId(), timestamp: Date = new Date()) {
     if (!isAuditEventType(eventType)) {
       throw new ValidationError(
         AuditErrorCode.UnknownEventType,

@@ -183,18 +183,33 @@ export function* containerBlocks(
  * (schema resolution from the file's writer schema).
  */
 export function* readContainerRecords<T>(bytes: Buffer, schemas: SchemaSet): Generator<T> {
+  for (const batch of readContainerBatches<T>(bytes, schemas, 1)) yield batch[0] as T;
+}
+
+/**
+ * The records of a container file as arrays of at most `maxRecords` records,
+ * in file order, each array from one block: a caller deals with many records
+ * per step, and holds at most one block and `maxRecords` decoded records.
+ */
+export function* readContainerBatches<T>(
+  bytes: Buffer,
+  schemas: SchemaSet,
+  maxRecords: number,
+): Generator<T[]> {
   const decoded = decodeContainerHeader(bytes);
   const writer = knownSchema(JSON.parse(decoded.header.schema) as avro.Schema);
   const resolver =
     writer.fingerprintHex === schemas.reader.fingerprintHex
       ? undefined
       : schemas.reader.type.createResolver(writer.type);
+  const type = schemas.reader.type;
   for (const block of containerBlocks(bytes, decoded)) {
     let pos = 0;
+    let batch: T[] = [];
     for (let i = 0; i < block.count; i++) {
       let next: { value: unknown; offset: number };
       try {
-        next = schemas.reader.type.decode(block.data, pos, resolver);
+        next = type.decode(block.data, pos, resolver);
       } catch (error) {
         // avsc refuses bytes that hold no value of the schema (an enum index or a
         // union branch out of range, a negative length) with a plain Error
@@ -207,8 +222,13 @@ export function* readContainerRecords<T>(bytes: Buffer, schemas: SchemaSet): Gen
       }
       if (next.offset < 0)
         throw new CodecError(AuditErrorCode.DecodeFailed, `record ${i} of block is truncated`);
-      yield next.value as T;
+      batch.push(next.value as T);
       pos = next.offset;
+      if (batch.length === maxRecords) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length > 0) yield batch;
   }
 }

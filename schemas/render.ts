@@ -9,7 +9,8 @@
  * with tab, CR or LF, or when its first character that is not whitespace or a
  * control character is `=`, `+`, `-` or `@` (`" =cmd"`, `"\n=1+1"`).
  */
-import { stringify, type Stringifier } from 'csv-stringify';
+import { stringify, type Options as CsvOptions, type Stringifier } from 'csv-stringify';
+import { stringify as stringifyRows } from 'csv-stringify/sync';
 import { EVENT_FIELDS, type AuditEventRecord } from './event-record.js';
 
 export const EXPORT_FORMATS = ['json', 'ndjson', 'csv'] as const;
@@ -39,14 +40,22 @@ export function toExportObject(record: AuditEventRecord): Record<string, unknown
 /** A formula sign after optional whitespace or control characters, or a leading tab, CR or LF. */
 const FORMULA_START = /^[\s\u0000-\u001f]*[=+\-@]|^[\t\r\n]/u;
 
+/** True when the cell starts with an ASCII letter or digit: FORMULA_START cannot match it. */
+function startsPlain(cell: string): boolean {
+  const c = cell.charCodeAt(0);
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
 /** The cell as a spreadsheet shows it but never runs it: `'` before a cell that could start a formula. */
 export function neutraliseFormula(cell: string): string {
-  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return cell.length === 0 || startsPlain(cell) || !FORMULA_START.test(cell) ? cell : `'${cell}`;
 }
 
 /** One CSV row (before quoting), aligned with EVENT_FIELDS, formulas neutralised. Absent values are empty cells. */
 export function toCsvRow(record: AuditEventRecord): string[] {
-  return plainCsvCells(record).map(neutraliseFormula);
+  const cells = plainCsvCells(record);
+  for (let i = 0; i < cells.length; i++) cells[i] = neutraliseFormula(cells[i] as string);
+  return cells;
 }
 
 function plainCsvCells(record: AuditEventRecord): string[] {
@@ -65,14 +74,48 @@ function plainCsvCells(record: AuditEventRecord): string[] {
   ];
 }
 
+const CSV_OPTIONS = {
+  columns: [...EVENT_FIELDS],
+  record_delimiter: 'windows',
+  // 'windows' turns off quoting of cells with line breaks; a bare CR or LF would split the row
+  quoted_match: /[\r\n]/,
+} as const satisfies CsvOptions;
+
 export function csvStringifier(): Stringifier {
-  return stringify({
-    header: true,
-    columns: [...EVENT_FIELDS],
-    record_delimiter: 'windows',
-    // 'windows' turns off quoting of cells with line breaks; a bare CR or LF would split the row
-    quoted_match: /[\r\n]/,
-  });
+  return stringify({ ...CSV_OPTIONS, header: true });
+}
+
+/**
+ * CSV text of consecutive records, the bytes `csvStringifier` writes for
+ * them; `header` for the first of an export (also when it holds no record).
+ */
+export function renderCsvRows(records: readonly AuditEventRecord[], header: boolean): string {
+  return stringifyRows(records.map(toCsvRow), { ...CSV_OPTIONS, header });
+}
+
+/**
+ * The elements of a JSON array for consecutive records, `first` when they
+ * begin the array: concatenated between `[` and JSON_ARRAY_END (or
+ * EMPTY_JSON_ARRAY_END) they give the text `renderJsonArray` gives.
+ */
+export function renderJsonElements(records: readonly AuditEventRecord[], first: boolean): string {
+  let text = '';
+  for (const record of records) {
+    text += (first ? '\n' : ',\n') + JSON.stringify(toExportObject(record));
+    first = false;
+  }
+  return text;
+}
+
+export const JSON_ARRAY_START = '[';
+export const JSON_ARRAY_END = '\n]\n';
+export const EMPTY_JSON_ARRAY_END = ']\n';
+
+/** NDJSON lines of consecutive records. */
+export function renderNdjsonLines(records: readonly AuditEventRecord[]): string {
+  let text = '';
+  for (const record of records) text += JSON.stringify(toExportObject(record)) + '\n';
+  return text;
 }
 
 /** Text chunks of a JSON array of the records, one element at a time. */
@@ -80,16 +123,16 @@ export async function* renderJsonArray(
   records: AsyncIterable<AuditEventRecord> | Iterable<AuditEventRecord>,
 ): AsyncGenerator<string> {
   let first = true;
-  yield '[';
+  yield JSON_ARRAY_START;
   for await (const record of records) {
-    yield (first ? '\n' : ',\n') + JSON.stringify(toExportObject(record));
+    yield renderJsonElements([record], first);
     first = false;
   }
-  yield first ? ']\n' : '\n]\n';
+  yield first ? EMPTY_JSON_ARRAY_END : JSON_ARRAY_END;
 }
 
 export async function* renderNdjson(
   records: AsyncIterable<AuditEventRecord> | Iterable<AuditEventRecord>,
 ): AsyncGenerator<string> {
-  for await (const record of records) yield JSON.stringify(toExportObject(record)) + '\n';
+  for await (const record of records) yield renderNdjsonLines([record]);
 }

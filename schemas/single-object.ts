@@ -8,13 +8,22 @@ import type { SchemaSet } from './schema-set.js';
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 export const SINGLE_OBJECT_HEADER_SIZE = 10;
 
+/** Where bodies are encoded before they are copied out; grows to the largest body seen. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 /** Encode a value with the reader (current) schema of the set. */
 export function encodeSingleObject(schemas: SchemaSet, value: unknown): Buffer {
-  const body = schemas.reader.type.toBuffer(value);
-  const out = Buffer.allocUnsafe(SINGLE_OBJECT_HEADER_SIZE + body.length);
+  const type = schemas.reader.type;
+  // avsc's encode returns the end, or minus the bytes missing when the buffer is too small
+  let end = type.encode(value, scratch, SINGLE_OBJECT_HEADER_SIZE);
+  if (end < 0) {
+    scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
+    end = type.encode(value, scratch, SINGLE_OBJECT_HEADER_SIZE);
+  }
+  const out = Buffer.allocUnsafe(end);
   SINGLE_OBJECT_MARKER.copy(out, 0);
   schemas.reader.fingerprint.copy(out, 2);
-  body.copy(out, SINGLE_OBJECT_HEADER_SIZE);
+  scratch.copy(out, SINGLE_OBJECT_HEADER_SIZE, SINGLE_OBJECT_HEADER_SIZE, end);
   return out;
 }
 

@@ -16,19 +16,20 @@ import { exportToFile } from '../../schemas/write-export.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { AUDIT_EVENT_TYPES } from '../../schemas/event-type.js';
-import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { recordBatches, type RecordBatches } from '../../schemas/record-batches.js';
 import { parseOptions, positiveInt } from '../args.js';
 import { InstallerSimulation } from '../simulator.js';
 import { DEMO_COMMAND } from '../command-specs.js';
 
-async function* counted(
-  records: AsyncIterable<AuditEventRecord>,
-  counts: Map<string, number>,
-): AsyncGenerator<AuditEventRecord> {
-  for await (const record of records) {
-    counts.set(record.event_type, (counts.get(record.event_type) ?? 0) + 1);
-    yield record;
-  }
+/** The records, counted by event type as they are read. */
+function counted(records: RecordBatches, counts: Map<string, number>): RecordBatches {
+  return recordBatches(async function* () {
+    for await (const batch of records.batches()) {
+      for (const record of batch)
+        counts.set(record.event_type, (counts.get(record.event_type) ?? 0) + 1);
+      yield batch;
+    }
+  });
 }
 
 function seconds(since: bigint): string {

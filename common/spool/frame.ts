@@ -14,11 +14,30 @@ export const MAX_FRAME_PAYLOAD = 16 * 1024 * 1024;
 
 export function encodeFrame(payload: Buffer, appendTime: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
-  frame.writeBigInt64BE(BigInt(appendTime), 8);
-  payload.copy(frame, FRAME_HEADER_SIZE);
-  frame.writeUInt32BE(crc32(frame.subarray(8)), 4);
+  writeFrame(frame, 0, payload, appendTime);
   return frame;
+}
+
+/**
+ * Writes the frame of `payload` into `target` at `pos` (FRAME_HEADER_SIZE +
+ * payload.length bytes must fit there): the bytes `encodeFrame` returns,
+ * without a buffer of their own. Returns the end of the frame.
+ */
+export function writeFrame(
+  target: Buffer,
+  pos: number,
+  payload: Buffer,
+  appendTime: number,
+): number {
+  const end = pos + FRAME_HEADER_SIZE + payload.length;
+  target.writeUInt32BE(payload.length, pos);
+  // the i64 as two 32-bit halves: the same bytes as writeBigInt64BE without a BigInt per frame
+  const high = Math.floor(appendTime / 0x1_0000_0000);
+  target.writeInt32BE(high, pos + 8);
+  target.writeUInt32BE(appendTime - high * 0x1_0000_0000, pos + 12);
+  payload.copy(target, pos + FRAME_HEADER_SIZE);
+  target.writeUInt32BE(crc32(target.subarray(pos + 8, end)), pos + 4);
+  return end;
 }
 
 export type ParsedFrame =

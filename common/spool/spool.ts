@@ -30,7 +30,7 @@ import { promisify } from 'node:util';
 import { AuditErrorCode, ConfigError, StorageError } from '../errors.js';
 import { positiveIntegerOption } from '../options.js';
 import { makePrivateFolderSync } from '../atomic-file.js';
-import { encodeFrame, isZeroTail, parseFrame } from './frame.js';
+import { FRAME_HEADER_SIZE, isZeroTail, parseFrame, writeFrame } from './frame.js';
 import { listSegments, segmentFileName } from './segments.js';
 
 const fdatasyncAsync = promisify(fdatasync);
@@ -61,6 +61,13 @@ export interface SpoolRecovery {
   /** Segment file that was cut, if any. */
   segment: string | undefined;
 }
+
+/**
+ * Room in the write buffer past `bufferBytes`: the buffer holds less than
+ * `bufferBytes` before an append, so every frame up to this size fits without
+ * growing it (a larger one grows it for that write).
+ */
+const BUFFER_HEADROOM = 64 * 1024;
 
 /** Spool folders this process holds, so that a second writer in the same process is refused too. */
 const heldHere = new Set<string>();
@@ -157,8 +164,10 @@ export class Spool {
   private segmentSize: number;
   private totalBytes: number;
   private next: number;
-  private buffer: Buffer[] = [];
+  /** The write buffer: frames appended since the last write, back to back from byte 0. */
+  private buffer: Buffer;
   private bufferedBytes = 0;
+  private bufferedRecords = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -179,6 +188,7 @@ export class Spool {
       ),
       lingerMs: positiveIntegerOption('spool.lingerMs', options.lingerMs, SPOOL_DEFAULTS.lingerMs),
     };
+    this.buffer = Buffer.allocUnsafe(this.options.bufferBytes + BUFFER_HEADROOM);
     this.dir = options.dir;
     makePrivateFolderSync(this.dir);
     this.lockPath = lockSpool(this.dir);
@@ -216,16 +226,16 @@ export class Spool {
 
   /** Records appended but not yet written to the file: lost if the process ends now. */
   get unwrittenRecords(): number {
-    return this.buffer.length;
+    return this.bufferedRecords;
   }
 
   /** Appends one payload; returns its offset. Durable after the next `flush()` resolves. */
   append(payload: Buffer, appendTime: number = Date.now()): number {
     this.assertOpen();
-    const frame = encodeFrame(payload, appendTime);
-    if (this.totalBytes + this.bufferedBytes + frame.length > this.options.maxBytes) {
+    const frameLength = FRAME_HEADER_SIZE + payload.length;
+    if (this.totalBytes + this.bufferedBytes + frameLength > this.options.maxBytes) {
       this.totalBytes = this.measureTotal();
-      if (this.totalBytes + this.bufferedBytes + frame.length > this.options.maxBytes) {
+      if (this.totalBytes + this.bufferedBytes + frameLength > this.options.maxBytes) {
         throw new StorageError(
           AuditErrorCode.SpoolFull,
           `spool ${this.dir} holds ${this.totalBytes} bytes, the limit (spool.maxBytes) is ${this.options.maxBytes}`,
@@ -235,20 +245,27 @@ export class Spool {
     }
     if (
       this.segmentSize + this.bufferedBytes > 0 &&
-      this.segmentSize + this.bufferedBytes + frame.length > this.options.segmentBytes
+      this.segmentSize + this.bufferedBytes + frameLength > this.options.segmentBytes
     ) {
       this.writeBuffered();
       this.roll();
     }
-    this.buffer.push(frame);
-    this.bufferedBytes += frame.length;
+    if (this.bufferedBytes + frameLength > this.buffer.length) {
+      // a frame larger than the room left (the buffer holds less than bufferBytes before an append)
+      const larger = Buffer.allocUnsafe(this.bufferedBytes + frameLength);
+      this.buffer.copy(larger, 0, 0, this.bufferedBytes);
+      this.buffer = larger;
+    }
+    writeFrame(this.buffer, this.bufferedBytes, payload, appendTime);
+    this.bufferedBytes += frameLength;
+    this.bufferedRecords++;
     if (this.bufferedBytes >= this.options.bufferBytes) {
       try {
         this.writeBuffered();
       } catch (error) {
         // this append fails, so its record must never reach the file: take it back out
-        this.buffer.pop();
-        this.bufferedBytes -= frame.length;
+        this.bufferedBytes -= frameLength;
+        this.bufferedRecords--;
         throw error;
       }
     } else
@@ -302,10 +319,7 @@ export class Spool {
       this.timer = undefined;
     }
     if (this.bufferedBytes === 0) return;
-    const data =
-      this.buffer.length === 1
-        ? (this.buffer[0] as Buffer)
-        : Buffer.concat(this.buffer, this.bufferedBytes);
+    const data = this.buffer.subarray(0, this.bufferedBytes);
     let written = 0;
     try {
       while (written < data.length) written += writeSync(this.fd, data, written);
@@ -321,8 +335,11 @@ export class Spool {
     }
     this.segmentSize += data.length;
     this.totalBytes += data.length;
-    this.buffer = [];
     this.bufferedBytes = 0;
+    this.bufferedRecords = 0;
+    // a buffer grown for one large frame is not kept
+    if (this.buffer.length > this.options.bufferBytes + BUFFER_HEADROOM)
+      this.buffer = Buffer.allocUnsafe(this.options.bufferBytes + BUFFER_HEADROOM);
   }
 
   /** Truncates the segment to `size`; if even that fails, the spool refuses every write from now on. */

@@ -4,8 +4,9 @@
  * object is held in memory at a time.
  */
 import { AuditErrorCode, CodecError, StorageError } from '../../common/errors.js';
-import { readContainerRecords } from '../../schemas/container.js';
+import { readContainerBatches } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { BATCH_ROWS, recordBatches, type RecordBatches } from '../../schemas/record-batches.js';
 import { auditEventSchemas, type SchemaSet } from '../../schemas/schema-set.js';
 import { classifyArchiveKey, partitionId } from '../archiver/archive-key.js';
 import type { ObjectStore } from '../object-store/object-store.js';
@@ -39,16 +40,21 @@ export async function* archiveObjectKeys(
   }
 }
 
-export async function* readArchive(
+/** Every event of the archive objects, object by object (RecordBatches: an export renders a batch at a time). */
+export function readArchive(store: ObjectStore, options: ArchiveReadOptions): RecordBatches {
+  return recordBatches(() => archiveBatches(store, options));
+}
+
+async function* archiveBatches(
   store: ObjectStore,
   options: ArchiveReadOptions,
-): AsyncGenerator<AuditEventRecord> {
+): AsyncGenerator<AuditEventRecord[]> {
   const schemas = options.schemas ?? auditEventSchemas();
   for await (const key of archiveObjectKeys(store, options.prefix, options.expected)) {
     if (options.keys !== undefined && !options.keys.has(key)) continue;
     const bytes = await store.get(key);
     try {
-      yield* readContainerRecords<AuditEventRecord>(bytes, schemas);
+      yield* readContainerBatches<AuditEventRecord>(bytes, schemas, BATCH_ROWS);
     } catch (error) {
       if (error instanceof CodecError) {
         throw new StorageError(

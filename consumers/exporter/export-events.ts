@@ -7,8 +7,9 @@
 import type { KeyObject } from 'node:crypto';
 import { AuditError, AuditErrorCode, CodecError, StorageError } from '../../common/errors.js';
 import { partitionId } from '../archiver/archive-key.js';
-import { decodeContainerHeader, readContainerRecords } from '../../schemas/container.js';
+import { decodeContainerHeader, readContainerBatches } from '../../schemas/container.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
+import { BATCH_ROWS, recordBatches, type RecordBatches } from '../../schemas/record-batches.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { parseObjectSummary } from '../archiver/object-summary.js';
 import { DEFAULT_GRACE_MS } from '../archiver/verify.js';
@@ -59,8 +60,8 @@ export interface ExportEventsOptions {
 }
 
 export interface ExportRun {
-  /** The matching events, object by object; iterate once. */
-  records: AsyncIterable<AuditEventRecord>;
+  /** The matching events, object by object; iterate once (record by record, or `batches()`). */
+  records: RecordBatches;
   /** Live counts; final once `records` has ended. */
   readonly counts: ExportCounts;
   /** Final once `records` has ended. */
@@ -192,7 +193,7 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
     throw error;
   }
 
-  async function* records(): AsyncGenerator<AuditEventRecord> {
+  async function* batches(): AsyncGenerator<AuditEventRecord[]> {
     signal?.throwIfAborted();
     const schemas = auditEventSchemas();
     const plan = await planExport(
@@ -262,10 +263,11 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
       await verify(object, bytes, metadata);
       signal?.throwIfAborted();
       try {
-        for (const record of readContainerRecords<AuditEventRecord>(bytes, schemas)) {
-          if (!matchesFilter(record, filter)) continue;
-          counts.eventsMatched++;
-          yield record;
+        for (const batch of readContainerBatches<AuditEventRecord>(bytes, schemas, BATCH_ROWS)) {
+          const matched = batch.filter((record) => matchesFilter(record, filter));
+          if (matched.length === 0) continue;
+          counts.eventsMatched += matched.length;
+          yield matched;
         }
       } catch (error) {
         if (error instanceof CodecError) corrupt(unreadable(object.key, error));
@@ -274,5 +276,5 @@ export function exportEvents(store: ObjectStore, options: ExportEventsOptions): 
       progress();
     }
   }
-  return { records: records(), counts, verification };
+  return { records: recordBatches(batches), counts, verification };
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { AuditErrorCode } from '../../common/errors.js';
-import { encodeFrame } from '../../common/spool/frame.js';
+import { encodeFrame, writeFrame } from '../../common/spool/frame.js';
 import { Spool } from '../../common/spool/spool.js';
 import { SpoolReader } from '../../common/spool/spool-reader.js';
 import { readSpool, tempDir } from '../helpers.js';
@@ -177,4 +178,46 @@ test('release deletes only fully archived segments and never the newest', async 
   await reader.release(10_000);
   assert.equal(segments().length, 1);
   await assert.rejects(reader.read(0, 10), { code: AuditErrorCode.NotFound });
+});
+
+test('frames larger than the write buffer and its headroom are written whole, between small ones', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ dir, bufferBytes: 1024, lingerMs: 10_000 });
+  const sizes = [10, 200_000, 3, 70_000, 900, 1, 130_000, 5];
+  const payloads = sizes.map((size, i) => Buffer.alloc(size, 97 + i));
+  for (const [i, p] of payloads.entries()) spool.append(p, 5000 + i);
+  await spool.close();
+  const records = await new SpoolReader(dir).read(0, 100);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.appendTime, r.value.length]),
+    sizes.map((size, i) => [i, 5000 + i, size]),
+  );
+  for (const [i, r] of records.entries()) assert.ok(r.value.equals(payloads[i] as Buffer));
+});
+
+test('a frame written in place has the bytes of the BigInt encoding for any append time', () => {
+  const payload = Buffer.from('payload');
+  for (const time of [
+    0,
+    1,
+    0xffff_ffff,
+    0x1_0000_0000,
+    Date.now(),
+    253402300799999,
+    -1,
+    -0x1_0000_0001,
+  ]) {
+    const frame = encodeFrame(payload, time);
+    const expected = Buffer.alloc(frame.length);
+    expected.writeUInt32BE(payload.length, 0);
+    expected.writeBigInt64BE(BigInt(time), 8);
+    payload.copy(expected, 16);
+    expected.writeUInt32BE(crc32(expected.subarray(8)), 4);
+    assert.deepEqual(frame, expected, `time ${time}`);
+    const target = Buffer.alloc(frame.length + 5, 0xee);
+    assert.equal(writeFrame(target, 3, payload, time), 3 + frame.length);
+    assert.deepEqual(target.subarray(3, 3 + frame.length), frame);
+    assert.equal(target[2], 0xee);
+    assert.equal(target[3 + frame.length], 0xee);
+  }
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditErrorCode, ValidationError } from '../../common/errors.js';
 import { LIMITS } from '../../schemas/limits.js';
-import { validateRecord } from '../../schemas/validate.js';
+import { isLowerCaseUuid, validateRecord } from '../../schemas/validate.js';
 import type { AuditEventRecord } from '../../schemas/event-record.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { decodeSingleObject, encodeSingleObject } from '../../schemas/single-object.js';
@@ -14,6 +14,7 @@ const valid: [string, Partial<AuditEventRecord>][] = [
   ['a full install', {}],
   ['scoped npm package', { package_name: '@babel/core' }],
   ['maven coordinates', { package_name: 'org.apache.kafka:kafka-clients' }],
+  ['package name beyond ASCII', { package_name: 'paquête-日本' }],
   ['semver with pre-release and build', { package_version: '1.0.0-rc.1+build.5' }],
   ['PEP 440 version', { package_version: '2.0rc1.post1' }],
   ['Debian version with epoch', { package_version: '1:2.3-4~bpo12+1' }],
@@ -96,6 +97,18 @@ const invalid: [string, Partial<AuditEventRecord> | Record<string, unknown>, str
   [
     'package name with a space',
     { package_name: 'left pad' },
+    AuditErrorCode.InvalidField,
+    'package_name',
+  ],
+  [
+    'package name with a no-break space',
+    { package_name: 'left\u00a0pad' },
+    AuditErrorCode.InvalidField,
+    'package_name',
+  ],
+  [
+    'package name with an ideographic space',
+    { package_name: '日本\u3000pkg' },
     AuditErrorCode.InvalidField,
     'package_name',
   ],
@@ -294,3 +307,14 @@ for (const [name, overrides, code, field] of invalid) {
     );
   });
 }
+
+test('isLowerCaseUuid gives the verdict of the UUID regex for every one-character change of a UUID', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const base = '0190f5a2-7c3e-7d4f-8a1b-2c3d4e5f6a7b';
+  const candidates = [base, '', base.slice(1), `${base}0`, `${base}\n`, base.toUpperCase()];
+  for (let i = 0; i < base.length; i++)
+    for (const c of ['0', '9', 'a', 'f', 'g', 'A', 'F', '-', '/', ':', '`', ' ', 'é'])
+      candidates.push(base.slice(0, i) + c + base.slice(i + 1));
+  for (const candidate of candidates)
+    assert.equal(isLowerCaseUuid(candidate), UUID.test(candidate), JSON.stringify(candidate));
+});

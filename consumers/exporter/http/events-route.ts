@@ -10,6 +10,7 @@ import { AuditErrorCode } from '../../../common/errors.js';
 import { EXPORT_FORMATS, isExportFormat, type ExportFormat } from '../../../schemas/render.js';
 import { writeExport } from '../../../schemas/write-export.js';
 import type { AuditEventRecord } from '../../../schemas/event-record.js';
+import { recordBatches, type RecordBatches } from '../../../schemas/record-batches.js';
 import { exportEvents, type ExportRun } from '../export-events.js';
 import { FORMAT_CONTENT_TYPE, FORMAT_EXTENSION } from '../export-request.js';
 import { FilterError, filterParams, parseFilter, type EventFilter } from '../filter.js';
@@ -87,15 +88,13 @@ export const exportFileName = (format: ExportFormat, at: Date): string =>
     .replace(/\.\d+Z$/, 'Z')}.${FORMAT_EXTENSION[format]}`;
 
 /**
- * The records of `run`, with the first one read already: a failure to begin
+ * The records of `run`, with the first batch read already: a failure to begin
  * is thrown here, before anything is sent.
  */
-async function primed(
-  records: AsyncIterable<AuditEventRecord>,
-): Promise<AsyncGenerator<AuditEventRecord>> {
-  const iterator = records[Symbol.asyncIterator]();
+async function primed(records: RecordBatches): Promise<RecordBatches> {
+  const iterator = records.batches()[Symbol.asyncIterator]();
   const first = await iterator.next();
-  async function* rest(): AsyncGenerator<AuditEventRecord> {
+  async function* rest(): AsyncGenerator<readonly AuditEventRecord[]> {
     try {
       if (first.done === true) return;
       yield first.value;
@@ -108,7 +107,7 @@ async function primed(
       await iterator.return?.();
     }
   }
-  return rest();
+  return recordBatches(rest);
 }
 
 export async function eventsRoute(ctx: RouteContext, claimSlot: () => () => void): Promise<void> {

@@ -33,6 +33,7 @@ import { Spool, type SpoolOptions } from '../common/spool/spool.js';
 import { SpoolReader, type SpoolRecord } from '../common/spool/spool-reader.js';
 import { listSegments } from '../common/spool/segments.js';
 import type { EventTransport } from './transport.js';
+import type { TransportCounts } from './publisher-metrics.js';
 import { kafkaKeyFor } from './kafka-key.js';
 
 export const HEADER_EVENT_TYPE = 'event_type';
@@ -88,6 +89,10 @@ export class KafkaTransport implements EventTransport {
   private producer: Producer;
   /** Producer sessions started anew after a failed send. */
   producerRestarts = 0;
+  /** Events the broker acknowledged since this transport was made. */
+  acknowledged = 0;
+  /** Sends that failed since this transport was made (each is retried). */
+  shipErrors = 0;
   private readonly logger: Logger;
   private readonly schemas: SchemaSet;
   private readonly checkpointPath: string;
@@ -159,6 +164,16 @@ export class KafkaTransport implements EventTransport {
 
   get unwritten(): number {
     return this.spool.unwrittenRecords;
+  }
+
+  counts(): TransportCounts {
+    return {
+      acknowledged: this.acknowledged,
+      depth: this.pending,
+      spoolBytes: this.spool.sizeBytes,
+      shipErrors: this.shipErrors,
+      producerRestarts: this.producerRestarts,
+    };
   }
 
   send(_record: AuditEventRecord, encoded: Buffer): void {
@@ -288,6 +303,7 @@ export class KafkaTransport implements EventTransport {
               await this.shipOnce();
             } catch (error) {
               failures++;
+              this.shipErrors++;
               this.lastError = error;
               await this.resetProducer(error);
               throw error;
@@ -360,6 +376,7 @@ export class KafkaTransport implements EventTransport {
     const next = (batch.at(-1) as SpoolRecord).offset + 1;
     await writeFileAtomically(this.checkpointPath, (temp) => writeFile(temp, `${next}\n`));
     this.shipped = next;
+    this.acknowledged += batch.length;
     await this.reader.release(next);
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.offset > next) return true;

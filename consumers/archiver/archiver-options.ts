@@ -12,6 +12,7 @@ import type { DeadLetterSink, RecordSource } from '../runtime/record-source.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';
 import { PartitionArchiver } from './partition-archiver.js';
+import type { ArchiverMetrics } from './archiver-metrics.js';
 
 export interface ArchiverOptions {
   source: RecordSource;
@@ -31,6 +32,8 @@ export interface ArchiverOptions {
   digestIntervalMs?: number | undefined;
   logger?: Logger;
   schemas?: SchemaSet;
+  /** Where the archiver reports what it does. @defaultValue none */
+  metrics?: ArchiverMetrics | undefined;
 }
 
 export const ARCHIVER_DEFAULTS = {

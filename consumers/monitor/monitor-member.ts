@@ -20,6 +20,7 @@
  * (auto-resolve off), and a read_committed reader sees each keyed record and
  * each alert once, whenever members are killed or the group rebalances.
  */
+import type { MonitorMetrics } from './monitor-metrics.js';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type AuditError, ConfigError } from '../../common/errors.js';
@@ -63,6 +64,8 @@ export interface MonitorMemberOptions {
   sessionTimeoutMs?: number | undefined;
   logger?: Logger | undefined;
   schemas?: SchemaSet | undefined;
+  /** Where the member reports its counts and alerts. @defaultValue none */
+  metrics?: MonitorMetrics | undefined;
 }
 
 export const MONITOR_MEMBER_DEFAULTS = {
@@ -183,7 +186,9 @@ export class MonitorMember {
       seek: (partition, offset) =>
         this.group.consumer.seek({ topic: this.keyedTopic, partition, offset: String(offset) }),
       logger: this.logger,
+      metrics: options.metrics,
     });
+    options.metrics?.observe(this);
     this.group = new GroupMember({
       kafka: options.kafka,
       groupId: this.groupId,
@@ -205,6 +210,11 @@ export class MonitorMember {
   /** The fault that ended the member, if any. */
   get failure(): AuditError | undefined {
     return this.group.failure;
+  }
+
+  /** Transactions that did not commit, for the metrics. */
+  get transactionsAborted(): number {
+    return this.routes.aborted + this.evaluations.aborted;
   }
 
   get stats(): MonitorStats {

@@ -87,13 +87,13 @@ export class ArchiverMetrics {
     });
     this.uploadSeconds = new Histogram({
       name: `${A}upload_duration_seconds`,
-      help: 'Time of one write to the object store (archive objects and digests), retries apart.',
+      help: 'Time of one write to the object store (archive objects, their claims, digests), retries apart.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
     this.bytesWritten = new Counter({
       name: `${A}bytes_written_total`,
-      help: 'Bytes written to the object store (archive objects and digests).',
+      help: 'Bytes written to the object store (archive objects, their claims, digests).',
       registers: [registry],
     });
     this.storeRetries = new Counter({

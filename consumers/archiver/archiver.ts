@@ -198,9 +198,11 @@ export class Archiver implements RecordConsumer {
   /**
    * Per partition this archiver handles, the records on the source beyond
    * what it has archived (0 when it has archived everything there): the
-   * consumer lag. Asks the source (for Kafka, a request to the broker).
+   * consumer lag. Asks the source (for Kafka, a request to the broker). None
+   * once stopping: the partitions are another member's then.
    */
   async lag(): Promise<Map<number, number>> {
+    if (this.stopping) return new Map();
     const ends = await this.source.backlog();
     const lag = new Map<number, number>();
     for (const partition of this.partitions.handled()) {

@@ -78,6 +78,8 @@ export const MONITOR_MEMBER_DEFAULTS = {
 } as const;
 
 export interface MonitorStats extends EvaluateStats {
+  /** Events read from the events topic and dealt with in committed transactions. */
+  read: number;
   /** Records written to the keyed topic (committed transactions; an event once per state key). */
   routed: number;
   /** Events that no enabled rule uses, not routed. */
@@ -97,7 +99,14 @@ export class MonitorMember {
   readonly alertsOcsfTopic: string;
   /** Resolves with the fault that ended the member (never rejects). */
   readonly failed: Promise<AuditError>;
-  private readonly route = { routed: 0, unused: 0, deadLettered: 0, skipped: 0, transactions: 0 };
+  private readonly route = {
+    read: 0,
+    routed: 0,
+    unused: 0,
+    deadLettered: 0,
+    skipped: 0,
+    transactions: 0,
+  };
   private readonly kafka: Kafka;
   private readonly rules: MonitorRules;
   private readonly batchEvents: number;
@@ -321,6 +330,7 @@ export class MonitorMember {
       await this.routes.commit(partition, routed.topicMessages, BigInt(last) + 1n);
       payload.resolveOffset(last);
       this.route.transactions++;
+      this.route.read += run.length;
       this.route.routed += routed.routed;
       this.route.unused += routed.unused;
       this.route.deadLettered += routed.deadLetters;

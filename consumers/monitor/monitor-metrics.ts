@@ -17,8 +17,7 @@ import type { Alert } from '../../schemas/alert.js';
 export interface ObservedMonitor {
   readonly stats: {
     readonly evaluated: number;
-    readonly routed: number;
-    readonly unused: number;
+    readonly read: number;
     readonly deadLettered: number;
     readonly skipped: number;
     readonly transactions: number;
@@ -47,9 +46,8 @@ export class MonitorMetrics {
     sampledCounter({
       registry,
       name: `${M}records_in_total`,
-      help: 'Events read from the events topic (routed, unused by every rule, dead-lettered, or skipped as routed before).',
-      read: () =>
-        each((m) => m.stats.routed + m.stats.unused + m.stats.deadLettered + m.stats.skipped),
+      help: 'Events read from the events topic (routed, unused by every rule or dead-lettered in committed transactions, or skipped as routed before).',
+      read: () => each((m) => m.stats.read + m.stats.skipped),
     });
     sampledCounter({
       registry,

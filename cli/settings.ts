@@ -289,7 +289,7 @@ export const METRICS_SETTINGS = {
     name: 'AUDIT_METRICS_PORT',
     parser: port,
     defaultDoc: 'unset: no metrics endpoint',
-    doc: 'port of `GET /metrics` (Prometheus text format) of `archive` (not `--once`), `exporter`, `siem-feed`, `monitor` and `serve` (0: any free port); see docs/metrics.md',
+    doc: 'port of `GET /metrics` (Prometheus text format) of `archive` (not `--once`), `exporter`, `siem-feed`, `monitor` and `serve` (0: any free port); unset: none; see docs/metrics.md',
   }),
   host: setting({
     name: 'AUDIT_METRICS_HOST',

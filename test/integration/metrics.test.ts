@@ -140,6 +140,7 @@ test('each long-running command serves /metrics whose values match what it did',
   ]);
   const dir = await tempDir(t);
   const env = pipelineEnv(topic, bucket, {
+    AUDIT_ARCHIVER_GROUP: `it-archiver-${randomBytes(4).toString('hex')}`,
     AUDIT_ALERTS_TOPIC: alerts,
     AUDIT_MONITOR_GROUP: `it-monitor-${randomBytes(4).toString('hex')}`,
     AUDIT_EXPORT_REQUESTS_TOPIC: requests,

@@ -9,6 +9,7 @@ export {
   type ArchiverOptions,
   type ArchiveStats,
 } from './consumers/archiver/archiver.js';
+export { ArchiverMetrics } from './consumers/archiver/archiver-metrics.js';
 export { spoolArchiver, type SpoolArchiverOptions } from './consumers/archiver/spool-archiver.js';
 export {
   kafkaArchiver,

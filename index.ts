@@ -4,6 +4,12 @@ export { AuditTrail, type AuditTrailOptions } from './producer/audit-trail.js';
 export { LIMITS } from './schemas/limits.js';
 export { validateRecord } from './schemas/validate.js';
 export { type EventTransport, LocalTransport } from './producer/transport.js';
+export {
+  PublisherMetrics,
+  type PublisherCounts,
+  type TransportCounts,
+} from './producer/publisher-metrics.js';
+export { processRegistry, type MetricsOptions } from './common/metrics/metrics.js';
 export { Spool, SPOOL_DEFAULTS, type SpoolOptions } from './common/spool/spool.js';
 export { SpoolReader, type SpoolRecord } from './common/spool/spool-reader.js';
 export {

@@ -23,7 +23,7 @@ import { GROUP_CONSUMER_DEFAULTS } from '../consumers/runtime/group-consumer.js'
 import { S3_STORE_DEFAULTS } from '../consumers/object-store/s3-store-options.js';
 import { EXPORT_JOB_DEFAULTS } from '../consumers/exporter/export-job.js';
 import { EXPORTER_MEMBER_DEFAULTS } from '../consumers/exporter/exporter-member.js';
-import { HTTP_SETTINGS } from '../consumers/exporter/http/http-settings.js';
+import { HTTP_SETTINGS, port } from '../consumers/exporter/http/http-settings.js';
 import { MONITOR_MEMBER_DEFAULTS } from '../consumers/monitor/monitor-member.js';
 import { SIEM_FEED_DEFAULTS } from '../consumers/siem-feed/siem-feed-member.js';
 import { KAFKA_SETTINGS } from '../kafka/settings.js';
@@ -314,6 +314,21 @@ export const MONITOR_SETTINGS = {
   }),
 } as const;
 
+export const METRICS_SETTINGS = {
+  port: setting({
+    name: 'AUDIT_METRICS_PORT',
+    parser: port,
+    defaultDoc: 'unset: no metrics endpoint',
+    doc: 'port of `GET /metrics` (Prometheus text format) of `archive` (not `--once`), `exporter`, `siem-feed`, `monitor` and `serve` (0: any free port); unset: none; see docs/metrics.md',
+  }),
+  host: setting({
+    name: 'AUDIT_METRICS_HOST',
+    parser: text,
+    default: '127.0.0.1',
+    doc: 'address the metrics endpoint listens on',
+  }),
+} as const;
+
 export const S3_SETTINGS = {
   bucket: setting({
     name: 'S3_BUCKET',
@@ -380,6 +395,7 @@ export const SETTING_SECTIONS: readonly SettingSection[] = [
   { title: 'Kafka connection', rows: Object.values(KAFKA_SETTINGS) },
   { title: 'S3', rows: Object.values(S3_SETTINGS) },
   { title: 'HTTP service', rows: Object.values(HTTP_SETTINGS) },
+  { title: 'Metrics', rows: Object.values(METRICS_SETTINGS) },
 ];
 
 export const KNOWN_SETTINGS: ReadonlySet<string> = new Set(

@@ -20,6 +20,7 @@ import { AuditEvent } from './audit-event.js';
 import type { SpoolOptions } from '../common/spool/spool.js';
 import { type EventTransport, LocalTransport } from './transport.js';
 import { validateRecord } from '../schemas/validate.js';
+import type { PublisherMetrics } from './publisher-metrics.js';
 
 export interface AuditTrailOptions {
   /**
@@ -42,6 +43,12 @@ export interface AuditTrailOptions {
    * @defaultValue true
    */
   retainInMemory?: boolean;
+  /**
+   * Where the trail reports its counts (events added, spooled, acknowledged,
+   * the spool's depth). Read when the registry is scraped.
+   * @defaultValue none
+   */
+  metrics?: PublisherMetrics;
 }
 
 export class AuditTrail {
@@ -67,6 +74,12 @@ export class AuditTrail {
       (options.spoolDir === undefined
         ? undefined
         : new LocalTransport({ ...options.spool, dir: options.spoolDir }));
+    options.metrics?.observe(() => ({
+      transport: this.transport?.kind ?? 'memory',
+      added: this.accepted,
+      spooled: this.transport === undefined ? 0 : this.accepted,
+      counts: this.transport?.counts?.(),
+    }));
   }
 
   /** Number of events accepted so far. */

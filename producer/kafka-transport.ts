@@ -41,6 +41,7 @@ import { Spool, type SpoolOptions } from '../common/spool/spool.js';
 import { SpoolReader, type SpoolRecord } from '../common/spool/spool-reader.js';
 import { listSegments } from '../common/spool/segments.js';
 import type { EventTransport } from './transport.js';
+import type { TransportCounts } from './publisher-metrics.js';
 import { kafkaKeyFor } from './kafka-key.js';
 import { type KeptRecord, KeptRecords } from './kept-records.js';
 import { ShipCheckpoint } from './ship-checkpoint.js';
@@ -113,6 +114,10 @@ export class KafkaTransport implements EventTransport {
   private producer: Producer;
   /** Producer sessions started anew after a failed send. */
   producerRestarts = 0;
+  /** Events the broker acknowledged since this transport was made. */
+  acknowledged = 0;
+  /** Sends that failed since this transport was made (each is retried). */
+  shipErrors = 0;
   private readonly logger: Logger;
   private readonly keyFields: KeyFieldsReader;
   private readonly kept: KeptRecords;
@@ -192,6 +197,16 @@ export class KafkaTransport implements EventTransport {
 
   get unwritten(): number {
     return this.spool.unwrittenRecords;
+  }
+
+  counts(): TransportCounts {
+    return {
+      acknowledged: this.acknowledged,
+      depth: this.pending,
+      spoolBytes: this.spool.sizeBytes,
+      shipErrors: this.shipErrors,
+      producerRestarts: this.producerRestarts,
+    };
   }
 
   send(record: AuditEventRecord, encoded: Buffer): void {
@@ -307,6 +322,7 @@ export class KafkaTransport implements EventTransport {
               await this.shipAvailable();
             } catch (error) {
               failures++;
+              this.shipErrors++;
               this.lastError = error;
               await this.resetProducer(error);
               throw error;
@@ -419,6 +435,7 @@ export class KafkaTransport implements EventTransport {
 
   /** Everything below `next` is acknowledged: callers waiting for it go on, the checkpoint follows. */
   private acknowledge(next: number): void {
+    this.acknowledged += next - this.shipped;
     this.shipped = next;
     this.kept.release(next);
     this.checkpoint.advance(next);

@@ -5,6 +5,7 @@
  */
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { Spool, type SpoolOptions } from '../common/spool/spool.js';
+import type { TransportCounts } from './publisher-metrics.js';
 
 export interface EventTransport {
   readonly kind: string;
@@ -21,14 +22,20 @@ export interface EventTransport {
   close(timeoutMs?: number): Promise<void>;
   /** Events taken but not yet written to local storage: lost if the process ends now. */
   readonly unwritten: number;
+  /** Its counts for the metrics (see PublisherMetrics). */
+  counts?(): TransportCounts;
 }
 
 export class LocalTransport implements EventTransport {
   readonly kind = 'local';
   readonly spool: Spool;
+  private readonly firstOffset: number;
+  /** Events written and synced by the last `flush()`, for the metrics. */
+  private synced = 0;
 
   constructor(options: SpoolOptions) {
     this.spool = new Spool(options);
+    this.firstOffset = this.spool.nextOffset;
   }
 
   send(_record: AuditEventRecord, encoded: Buffer): void {
@@ -39,8 +46,21 @@ export class LocalTransport implements EventTransport {
     return this.spool.unwrittenRecords;
   }
 
-  flush(): Promise<void> {
-    return this.spool.flush();
+  async flush(): Promise<void> {
+    const target = this.spool.nextOffset;
+    await this.spool.flush();
+    this.synced = Math.max(this.synced, target - this.firstOffset);
+  }
+
+  counts(): TransportCounts {
+    const appended = this.spool.nextOffset - this.firstOffset;
+    return {
+      acknowledged: this.synced,
+      depth: appended - this.synced,
+      spoolBytes: this.spool.sizeBytes,
+      shipErrors: 0,
+      producerRestarts: 0,
+    };
   }
 
   close(): Promise<void> {

@@ -4,6 +4,9 @@
  * (the local folder or S3). Runs until SIGTERM/SIGINT, then writes the open
  * batches; `--once` stops when everything the source held at start is archived.
  */
+import { ArchiverMetrics } from '../../consumers/archiver/archiver-metrics.js';
+import { metricsFromSettings } from '../metrics-server.js';
+import type { Registry } from '../../common/metrics/metrics.js';
 import { untilSignal } from '../signals.js';
 import type { Logger } from 'pino';
 import type { ArchiveStats, Archiver } from '../../consumers/archiver/archiver.js';
@@ -25,6 +28,7 @@ async function archiverFor(
   spoolDir: string | undefined,
   archiveDir: string | undefined,
   logger: Logger,
+  registry: Registry | undefined,
 ): Promise<{ archiver: Archiver; mapFault: (error: unknown) => unknown }> {
   const common = {
     store: archiveStore(settings, archiveDir),
@@ -34,6 +38,7 @@ async function archiverFor(
     digestIntervalMs: settings.digestIntervalMs,
     objectsInFlight: settings.archiverObjectsInFlight,
     logger,
+    metrics: registry && new ArchiverMetrics({ registry }),
   };
   if (settings.transport !== 'kafka') {
     const archiver = spoolArchiver({ ...common, spoolDir: spoolDir ?? settings.spoolDir });
@@ -172,11 +177,18 @@ function exitSoon(): void {
 
 export async function archiveCommand(args: string[], logger: Logger): Promise<number> {
   const o = parseOptions(args, ARCHIVE_COMMAND.options);
-  const settings = cliSettings(effectiveEnv(o.config));
-  return runArchiver(
-    await archiverFor(settings, o.spool, o.archive, logger),
-    o.once,
-    settings.archiverStopTimeoutMs,
-    logger,
-  );
+  const env = effectiveEnv(o.config);
+  const settings = cliSettings(env);
+  // a run with --once ends before anyone would scrape it: no endpoint
+  const endpoint = o.once ? undefined : await metricsFromSettings(env, logger);
+  try {
+    return await runArchiver(
+      await archiverFor(settings, o.spool, o.archive, logger, endpoint?.registry),
+      o.once,
+      settings.archiverStopTimeoutMs,
+      logger,
+    );
+  } finally {
+    await endpoint?.close();
+  }
 }

@@ -3,6 +3,8 @@
  * requests topic, renders them into the archive store under the exports
  * prefix and publishes each result on the results topic, until SIGTERM/SIGINT.
  */
+import { ExporterMetrics } from '../../consumers/exporter/exporter-metrics.js';
+import { metricsFromSettings } from '../metrics-server.js';
 import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -46,6 +48,7 @@ async function runMember(
     { operation: 'read the offsets of', topic: requestsTopic, group: groupId },
     (admin) => admin.fetchTopicOffsets(requestsTopic),
   );
+  const endpoint = await metricsFromSettings(env, logger);
   const member = new ExporterMember({
     kafka: createKafka(kafkaSettings, logger),
     store: archiveStore(settings),
@@ -64,8 +67,13 @@ async function runMember(
     onExported: async (request, result) => {
       await recordAccessOnce(settings, logger, requestAccessInfo(request, result));
     },
+    metrics: endpoint && new ExporterMetrics({ registry: endpoint.registry }),
   });
-  await runMemberUntil(member, signal);
+  try {
+    await runMemberUntil(member, signal);
+  } finally {
+    await endpoint?.close();
+  }
   const s = member.stats;
   process.stdout.write(
     `answered ${s.answered} export requests (${s.rendered} rendered, ${s.reused} reused, ${s.failed} failed, ${s.skipped} skipped)\n`,

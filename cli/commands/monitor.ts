@@ -3,6 +3,8 @@
  * to the keyed topic and evaluates the detection rules there; alerts go to the
  * alerts topics and to the log, until SIGTERM/SIGINT.
  */
+import { MonitorMetrics } from '../../consumers/monitor/monitor-metrics.js';
+import { metricsFromSettings, type MetricsEndpoint } from '../metrics-server.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { RETRY_POLICIES } from '../../common/retry.js';
@@ -21,6 +23,7 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
   const o = parseOptions(args, MONITOR_COMMAND.options);
   // a signal during the start is a clean stop too, once the member has started
   const { signal, dispose } = untilSignal();
+  let endpoint: MetricsEndpoint | undefined;
   try {
     const env = effectiveEnv(o.config);
     const settings = cliSettings(env);
@@ -42,6 +45,7 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
         for (const topic of topics) await admin.fetchTopicOffsets(topic);
       },
     );
+    endpoint = await metricsFromSettings(env, logger);
     const member = new MonitorMember({
       kafka: createKafka(kafkaSettings, logger),
       rules,
@@ -55,6 +59,7 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
       batchEvents: readSetting(env, s.batchEvents),
       sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
       logger: logger.child({ member: `${hostname()}-${process.pid}` }),
+      metrics: endpoint && new MonitorMetrics({ registry: endpoint.registry }),
     });
     await runMemberUntil(member, signal);
     const st = member.stats;
@@ -64,5 +69,6 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
     return 0;
   } finally {
     dispose();
+    await endpoint?.close();
   }
 }

@@ -3,6 +3,8 @@
  * configured archive store, until SIGTERM or SIGINT; then it stops taking
  * connections, aborts the exports running and exits.
  */
+import { ExporterMetrics } from '../../consumers/exporter/exporter-metrics.js';
+import { metricsFromSettings } from '../metrics-server.js';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../common/errors.js';
@@ -91,6 +93,7 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
           createKafka(settings.kafka, logger, { retry: RETRY_POLICIES.kafkaClient }),
           settings.topics.exportRequestsTopic,
         );
+  const endpoint = await metricsFromSettings(env, logger);
   const service = new HttpService(
     {
       store,
@@ -103,6 +106,7 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
       expected: verify.expected,
       maxConcurrentExports: readSetting(env, HTTP_SETTINGS.maxConcurrentExports),
       logger,
+      metrics: endpoint && new ExporterMetrics({ registry: endpoint.registry }),
       // who read the audit data: an access record through the configured trail, after each export
       onAccess: async (access) => {
         await recordAccessOnce(settings, logger, {
@@ -143,6 +147,7 @@ export async function serveCommand(args: string[], logger: Logger): Promise<numb
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await submitter?.close();
+    await endpoint?.close();
   }
   return 0;
 }

@@ -3,6 +3,8 @@
  * format. Republishes every event of the events topic, rendered in the format,
  * on `<events topic>.<format>` in Kafka transactions, until SIGTERM/SIGINT.
  */
+import { SiemFeedMetrics } from '../../consumers/siem-feed/siem-feed-metrics.js';
+import { metricsFromSettings, type MetricsEndpoint } from '../metrics-server.js';
 import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -29,6 +31,7 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
     throw new UsageError(`--format must be ${SIEM_FORMATS.join(', ')}, got "${format}"`);
   // a signal during the start is a clean stop too, once the member has started
   const { signal, dispose } = untilSignal();
+  let endpoint: MetricsEndpoint | undefined;
   try {
     const env = effectiveEnv(o.config);
     const settings = cliSettings(env);
@@ -50,6 +53,7 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
         await admin.fetchTopicOffsets(outputTopic);
       },
     );
+    endpoint = await metricsFromSettings(env, logger);
     const member = new SiemFeedMember({
       kafka: createKafka(kafkaSettings, logger),
       format,
@@ -61,6 +65,7 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
       batchEvents: readSetting(env, s.batchEvents),
       sessionTimeoutMs: readSetting(env, s.sessionTimeoutMs),
       logger: logger.child({ member: `${hostname()}-${process.pid}` }),
+      metrics: endpoint && new SiemFeedMetrics({ registry: endpoint.registry }),
     });
     await runMemberUntil(member, signal);
     const st = member.stats;
@@ -70,5 +75,6 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
     return 0;
   } finally {
     dispose();
+    await endpoint?.close();
   }
 }

@@ -225,6 +225,11 @@ export class Spool {
   }
 
   /** Records appended but not yet written to the file: lost if the process ends now. */
+  /** Bytes of the spool's segments, with what is buffered to be written. */
+  get sizeBytes(): number {
+    return this.totalBytes + this.bufferedBytes;
+  }
+
   get unwrittenRecords(): number {
     return this.bufferedRecords;
   }

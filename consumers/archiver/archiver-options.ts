@@ -12,6 +12,7 @@ import type { DeadLetterSink, RecordSource } from '../runtime/record-source.js';
 import { type BatchPolicy, batchPolicy } from './batch-policy.js';
 import { PartitionDigester } from './digester.js';
 import { PartitionArchiver, type WrittenObject } from './partition-archiver.js';
+import type { ArchiverMetrics } from './archiver-metrics.js';
 
 export interface ArchiverOptions {
   source: RecordSource;
@@ -39,6 +40,8 @@ export interface ArchiverOptions {
   objectsInFlight?: number;
   logger?: Logger;
   schemas?: SchemaSet;
+  /** Where the archiver reports what it does. @defaultValue none */
+  metrics?: ArchiverMetrics | undefined;
 }
 
 export const ARCHIVER_DEFAULTS = {

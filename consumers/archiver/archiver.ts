@@ -28,6 +28,7 @@ import { type ArchiverOptions, type ArchiveStats, partitionArchivers } from './a
 import { ArchiverPartitions } from './archiver-partitions.js';
 import type { BatchPolicy } from './batch-policy.js';
 import type { PartitionArchiver, WrittenObject } from './partition-archiver.js';
+import type { ArchiverMetrics } from './archiver-metrics.js';
 
 export { ARCHIVER_DEFAULTS, type ArchiverOptions, type ArchiveStats } from './archiver-options.js';
 
@@ -52,6 +53,7 @@ export class Archiver implements RecordConsumer {
   private readonly prefix: string;
   private readonly policy: BatchPolicy;
   private readonly logger: Logger;
+  private readonly metrics: ArchiverMetrics | undefined;
   private readonly partitions: ArchiverPartitions;
   private agedRunning = false;
   private ageTimer: NodeJS.Timeout | undefined;
@@ -75,10 +77,16 @@ export class Archiver implements RecordConsumer {
     this.store = options.store;
     this.deadLetters = options.deadLetters;
     this.logger = options.logger ?? silentLogger();
-    const archivers = partitionArchivers(options, {
-      retryWrite: (write) => this.withStoreRetry(write),
-      onWritten: (partition, archiver, object) => this.written(partition, archiver, object),
-    });
+    this.metrics = options.metrics;
+    this.metrics?.observe(this);
+    const store = this.metrics?.meter(options.store) ?? options.store;
+    const archivers = partitionArchivers(
+      { ...options, store },
+      {
+        retryWrite: (write) => this.withStoreRetry(write),
+        onWritten: (partition, archiver, object) => this.written(partition, archiver, object),
+      },
+    );
     this.prefix = archivers.prefix;
     this.policy = archivers.policy;
     this.partitions = new ArchiverPartitions({
@@ -190,6 +198,24 @@ export class Archiver implements RecordConsumer {
   async accountedThrough(partition: number): Promise<number> {
     const archiver = await this.partitions.get(partition);
     return this.partitions.serialised(partition, () => Promise.resolve(archiver.accountedThrough));
+  }
+
+  /**
+   * Per partition this archiver handles, the records on the source beyond
+   * what it has archived (0 when it has archived everything there): the
+   * consumer lag. Asks the source (for Kafka, a request to the broker). None
+   * once stopping: the partitions are another member's then.
+   */
+  async lag(): Promise<Map<number, number>> {
+    if (this.stopping) return new Map();
+    const ends = await this.source.backlog();
+    const lag = new Map<number, number>();
+    for (const partition of this.partitions.handled()) {
+      const archiver = await this.partitions.get(partition);
+      const end = ends.get(partition) ?? archiver.archivedBelow;
+      lag.set(partition, Math.max(0, end - archiver.archivedBelow));
+    }
+    return lag;
   }
 
   /**
@@ -309,6 +335,7 @@ export class Archiver implements RecordConsumer {
     this.stats.events += object.count;
     this.stats.duplicatesDropped += object.duplicates;
     this.stats.deadLetters += object.deadLetters;
+    this.metrics?.objectWritten(object.count);
     this.logger.debug(
       { key: object.key, count: object.count, reason: object.reason },
       'archive object written',
@@ -339,6 +366,7 @@ export class Archiver implements RecordConsumer {
       return isAuditError(error) && error.retriable;
     };
     const onRetry = (error: unknown, attempt: number): void => {
+      this.metrics?.storeRetried();
       if (attempt === 1 || attempt % 10 === 0)
         this.logger.warn(
           { attempt, err: (error as Error).message },

@@ -11,6 +11,7 @@
  *
  * Fencing: one transactional id per requests partition (result-publisher.ts).
  */
+import type { ExportMeasure, ExporterMetrics } from './exporter-metrics.js';
 import type { EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KeyObject } from 'node:crypto';
@@ -70,6 +71,8 @@ export interface ExporterMemberOptions {
    * Where access records (who exported what) are written.
    */
   onExported?: ((request: ExportRequest, result: ExportResult) => Promise<void> | void) | undefined;
+  /** Where the member counts the requests it answers. @defaultValue none */
+  metrics?: ExporterMetrics | undefined;
 }
 
 export const EXPORTER_MEMBER_DEFAULTS = {
@@ -95,6 +98,29 @@ export interface ExporterStats {
 type Answer =
   | { kind: 'skipped' }
   | { kind: 'answered'; result: ExportResult; request?: ExportRequest; reused: boolean };
+
+/** An answered request as the metrics count it. */
+function exportMeasure(answer: Answer): ExportMeasure {
+  if (answer.kind === 'skipped')
+    return {
+      channel: 'request',
+      format: null,
+      outcome: 'skipped',
+      rows: 0,
+      counts: null,
+      verification: null,
+    };
+  const { result } = answer;
+  return {
+    channel: 'request',
+    format: result.format,
+    outcome: result.status,
+    rows: result.events,
+    bytes: result.parts.reduce((sum, part) => sum + part.bytes, 0),
+    counts: result.counts,
+    verification: result.verification,
+  };
+}
 
 export class ExporterMember {
   readonly stats: ExporterStats = { answered: 0, rendered: 0, reused: 0, failed: 0, skipped: 0 };
@@ -211,6 +237,7 @@ export class ExporterMember {
   }
 
   private count(answer: Answer): void {
+    this.options.metrics?.exported(exportMeasure(answer));
     if (answer.kind === 'skipped') {
       this.stats.skipped++;
       return;

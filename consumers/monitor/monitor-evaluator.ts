@@ -14,6 +14,7 @@
  * state is thus a function of the partition's records alone, the same on any
  * member, and an alert is published once for a read_committed reader.
  */
+import type { MonitorMetrics } from './monitor-metrics.js';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Alert } from '../../schemas/alert.js';
@@ -51,6 +52,7 @@ export interface MonitorEvaluatorOptions {
   /** Sends the consumer back to `offset` of a keyed partition. */
   seek: (partition: number, offset: bigint) => void;
   logger: Logger;
+  metrics?: MonitorMetrics | undefined;
 }
 
 interface PartitionState {
@@ -163,6 +165,7 @@ export class MonitorEvaluator {
       this.stats.replayed += replayed;
       this.stats.evaluated += evaluated;
       this.stats.alerts += alerts.length;
+      o.metrics?.alertsPublished(alerts);
       for (const alert of alerts)
         o.logger.warn(
           { rule: alert.rule, key: alert.key, severity: alert.severity, id: alert.id },

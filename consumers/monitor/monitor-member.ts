@@ -20,6 +20,7 @@
  * (auto-resolve off), and a read_committed reader sees each keyed record and
  * each alert once, whenever members are killed or the group rebalances.
  */
+import type { MonitorMetrics } from './monitor-metrics.js';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type AuditError, ConfigError } from '../../common/errors.js';
@@ -63,6 +64,8 @@ export interface MonitorMemberOptions {
   sessionTimeoutMs?: number | undefined;
   logger?: Logger | undefined;
   schemas?: SchemaSet | undefined;
+  /** Where the member reports its counts and alerts. @defaultValue none */
+  metrics?: MonitorMetrics | undefined;
 }
 
 export const MONITOR_MEMBER_DEFAULTS = {
@@ -75,6 +78,8 @@ export const MONITOR_MEMBER_DEFAULTS = {
 } as const;
 
 export interface MonitorStats extends EvaluateStats {
+  /** Events read from the events topic and dealt with in committed transactions. */
+  read: number;
   /** Records written to the keyed topic (committed transactions; an event once per state key). */
   routed: number;
   /** Events that no enabled rule uses, not routed. */
@@ -94,7 +99,14 @@ export class MonitorMember {
   readonly alertsOcsfTopic: string;
   /** Resolves with the fault that ended the member (never rejects). */
   readonly failed: Promise<AuditError>;
-  private readonly route = { routed: 0, unused: 0, deadLettered: 0, skipped: 0, transactions: 0 };
+  private readonly route = {
+    read: 0,
+    routed: 0,
+    unused: 0,
+    deadLettered: 0,
+    skipped: 0,
+    transactions: 0,
+  };
   private readonly kafka: Kafka;
   private readonly rules: MonitorRules;
   private readonly batchEvents: number;
@@ -183,7 +195,9 @@ export class MonitorMember {
       seek: (partition, offset) =>
         this.group.consumer.seek({ topic: this.keyedTopic, partition, offset: String(offset) }),
       logger: this.logger,
+      metrics: options.metrics,
     });
+    options.metrics?.observe(this);
     this.group = new GroupMember({
       kafka: options.kafka,
       groupId: this.groupId,
@@ -205,6 +219,11 @@ export class MonitorMember {
   /** The fault that ended the member, if any. */
   get failure(): AuditError | undefined {
     return this.group.failure;
+  }
+
+  /** Transactions that did not commit, for the metrics. */
+  get transactionsAborted(): number {
+    return this.routes.aborted + this.evaluations.aborted;
   }
 
   get stats(): MonitorStats {
@@ -311,6 +330,7 @@ export class MonitorMember {
       await this.routes.commit(partition, routed.topicMessages, BigInt(last) + 1n);
       payload.resolveOffset(last);
       this.route.transactions++;
+      this.route.read += run.length;
       this.route.routed += routed.routed;
       this.route.unused += routed.unused;
       this.route.deadLettered += routed.deadLetters;

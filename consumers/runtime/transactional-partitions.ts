@@ -52,6 +52,8 @@ function isConcurrentTransactions(error: unknown): boolean {
 }
 
 export class TransactionalPartitions {
+  /** Transactions begun that did not commit (aborted, or left to the next owner when fenced). */
+  aborted = 0;
   private readonly partitions = new Map<number, Promise<Ready>>();
 
   constructor(private readonly options: TransactionalPartitionsOptions) {}
@@ -93,6 +95,7 @@ export class TransactionalPartitions {
         await transaction.commit();
         ready.next = next;
       } catch (error) {
+        this.aborted++;
         await transaction.abort().catch(() => undefined); // a fenced producer cannot abort; its epoch is over
         throw error;
       }

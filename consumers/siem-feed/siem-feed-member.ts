@@ -18,6 +18,7 @@
  * only over records whose transaction committed (`resolveOffset` after the
  * commit, auto-resolve off), so a failed transaction is fetched and tried again.
  */
+import type { SiemFeedMetrics } from './siem-feed-metrics.js';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type AuditError, ConfigError } from '../../common/errors.js';
@@ -55,6 +56,8 @@ export interface SiemFeedMemberOptions {
   sessionTimeoutMs?: number | undefined;
   logger?: Logger | undefined;
   schemas?: SchemaSet | undefined;
+  /** Where the member reports its counts. @defaultValue none */
+  metrics?: SiemFeedMetrics | undefined;
 }
 
 export const SIEM_FEED_DEFAULTS = {
@@ -134,6 +137,7 @@ export class SiemFeedMember {
     );
     this.logger = (options.logger ?? silentLogger()).child({ group: this.groupId });
     this.schemas = options.schemas ?? auditEventSchemas();
+    options.metrics?.observe(this);
     this.transactions = new TransactionalPartitions({
       kafka: options.kafka,
       inputTopic: this.eventsTopic,
@@ -179,6 +183,11 @@ export class SiemFeedMember {
       await this.transactions.close();
     })();
     return this.stopped;
+  }
+
+  /** Transactions that did not commit, for the metrics. */
+  get transactionsAborted(): number {
+    return this.transactions.aborted;
   }
 
   private async handle(payload: EachBatchPayload): Promise<void> {

@@ -6,6 +6,7 @@
 import { isAbort } from '../../../common/abort.js';
 import type { HttpAccess, RouteContext } from './context.js';
 import { verificationTrailer } from './trailers.js';
+import type { ExportOutcome } from '../exporter-metrics.js';
 
 export type AccessEnd = Omit<HttpAccess, 'who' | 'from' | 'channel' | 'endedAt'> & {
   logFields?: Record<string, unknown>;
@@ -16,6 +17,11 @@ function errorFields(error: unknown): Record<string, unknown> {
   if (isAbort(error)) return { outcome: 'aborted' };
   const e = error as { code?: unknown; message?: unknown };
   return { outcome: 'failed', error: { code: e.code ?? 'INTERNAL', message: e.message } };
+}
+
+function outcomeOf(error: unknown): ExportOutcome {
+  if (error === undefined) return 'done';
+  return isAbort(error) ? 'aborted' : 'failed';
 }
 
 export async function finishAccess(ctx: RouteContext, end: AccessEnd): Promise<void> {
@@ -42,6 +48,14 @@ export async function finishAccess(ctx: RouteContext, end: AccessEnd): Promise<v
   };
   if (access.error === undefined) ctx.logger.info(line, 'export served');
   else ctx.logger.warn(line, 'export not completed');
+  ctx.options.metrics?.exported({
+    channel: 'http',
+    format: access.format,
+    outcome: outcomeOf(access.error),
+    rows: access.events,
+    counts: access.counts,
+    verification: access.verification,
+  });
   try {
     await ctx.options.onAccess?.(access);
   } catch (error) {

@@ -1,4 +1,5 @@
 /** What the routes of the HTTP service share: its options, and who asks a request. */
+import type { ExporterMetrics } from '../exporter-metrics.js';
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -66,6 +67,8 @@ export interface HttpServiceOptions {
   /** @defaultValue 65536 */
   maxBodyBytes?: number | undefined;
   logger?: Logger | undefined;
+  /** Where the service counts the exports it serves. @defaultValue none */
+  metrics?: ExporterMetrics | undefined;
   /** The export run; exportEvents unless a test or a caller needs another. */
   exportEvents?: typeof exportEvents | undefined;
 }

@@ -1,0 +1,110 @@
+/**
+ * Metrics of the publisher: the audit trails of a process and their
+ * transports. Read from the counts they keep when the registry is scraped,
+ * so `addEvent` pays nothing for them.
+ */
+import {
+  METRIC_PREFIX,
+  type MetricsOptions,
+  Registry,
+  type Sample,
+  sampledCounter,
+  sampledGauge,
+} from '../common/metrics/metrics.js';
+
+/** What a transport reports to the metrics; every count is since it was made. */
+export interface TransportCounts {
+  /** Events durable on the far side: acknowledged by Kafka, or written and synced to the local spool. */
+  acknowledged: number;
+  /** Events in the spool not acknowledged yet (local: not yet written and synced). */
+  depth: number;
+  /** Bytes of the spool on disk. */
+  spoolBytes: number;
+  /** Sends that failed (and are retried). */
+  shipErrors: number;
+  /** Producer sessions started anew after a failed send. */
+  producerRestarts: number;
+}
+
+/** What an audit trail reports to the metrics. */
+export interface PublisherCounts {
+  /** `kafka`, `local`, or `memory` for a trail without a transport. */
+  transport: string;
+  /** Events accepted by `addEvent`. */
+  added: number;
+  /** Of those, written to the local spool (all of them, when the trail has a transport). */
+  spooled: number;
+  counts: TransportCounts | undefined;
+}
+
+const P = `${METRIC_PREFIX}publisher_`;
+
+export class PublisherMetrics {
+  readonly registry: Registry;
+  private readonly trails = new Set<() => PublisherCounts>();
+
+  constructor(options: MetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    const registry = this.registry;
+    const each = (pick: (c: PublisherCounts) => number | undefined): Sample[] =>
+      [...this.trails].map((read) => {
+        const counts = read();
+        return [{ transport: counts.transport }, pick(counts) ?? 0] as const;
+      });
+    const labelNames = ['transport'];
+    sampledCounter({
+      registry,
+      labelNames,
+      name: `${P}events_added_total`,
+      help: 'Events accepted by addEvent.',
+      read: () => each((c) => c.added),
+    });
+    sampledCounter({
+      registry,
+      labelNames,
+      name: `${P}events_spooled_total`,
+      help: 'Events written to the local spool.',
+      read: () => each((c) => c.spooled),
+    });
+    sampledCounter({
+      registry,
+      labelNames,
+      name: `${P}events_acknowledged_total`,
+      help: 'Events acknowledged by Kafka (acks=all), or written and synced to the local spool.',
+      read: () => each((c) => c.counts?.acknowledged),
+    });
+    sampledGauge({
+      registry,
+      labelNames,
+      name: `${P}spool_depth_events`,
+      help: 'Events in the spool not acknowledged yet.',
+      read: () => each((c) => c.counts?.depth),
+    });
+    sampledGauge({
+      registry,
+      labelNames,
+      name: `${P}spool_bytes`,
+      help: 'Bytes of the spool on disk.',
+      read: () => each((c) => c.counts?.spoolBytes),
+    });
+    sampledCounter({
+      registry,
+      labelNames,
+      name: `${P}ship_errors_total`,
+      help: 'Sends to Kafka that failed (the events stay in the spool and are sent again).',
+      read: () => each((c) => c.counts?.shipErrors),
+    });
+    sampledCounter({
+      registry,
+      labelNames,
+      name: `${P}producer_restarts_total`,
+      help: 'Kafka producer sessions started anew after a failed send.',
+      read: () => each((c) => c.counts?.producerRestarts),
+    });
+  }
+
+  /** Reports a trail's counts from now on (called by AuditTrail). */
+  observe(read: () => PublisherCounts): void {
+    this.trails.add(read);
+  }
+}

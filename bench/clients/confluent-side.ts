@@ -107,7 +107,8 @@ async function consume(): Promise<void> {
   await consumer.connect();
   await consumer.subscribe({ topics: [topic] });
   await consumer.run({
-    eachBatch: async ({ batch, heartbeat }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       for (const message of batch.messages) {
         const object = objects.add(
           batch.partition,
@@ -121,7 +122,7 @@ async function consume(): Promise<void> {
         ]);
         if (objects.done) done();
       }
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   await finished;

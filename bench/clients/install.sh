@@ -12,13 +12,16 @@
 # (configure --install-deps --source-deps-only) downloads zlib, OpenSSL, zstd
 # and curl from their sites. CKJS_LINKING=dynamic makes util/configure.js run
 # librdkafka's ./configure without those flags, so that it links the system's
-# libraries instead: it needs a C/C++ compiler, make, python3 and, for the
-# features the figures use, zlib1g-dev (gzip) and libssl-dev; libzstd-dev,
-# liblz4-dev, libsasl2-dev and libcurl4-openssl-dev are optional (Debian:
-# apt-get install zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev
-# libcurl4-openssl-dev). npm_config_build_from_source skips the download
-# attempt. It builds for the Node.js that runs npm (the machine's), whose
-# headers node-gyp finds beside it. About 1.5 minutes on 2 cores.
+# libraries instead (build/deps/librdkafka.so, found through an rpath). Every
+# library is optional to that configure (a missing one disables its feature);
+# the figures need gzip, hence zlib1g-dev, checked before and after the build.
+# Also needed: a C/C++ compiler, make and python3 (node-gyp), and the Node.js
+# headers, which node-gyp takes from beside the machine's Node.js
+# (/usr/include/node) instead of downloading them. Debian, for every feature:
+# apt-get install zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
+# npm_config_build_from_source skips node-pre-gyp's download attempt (npm warns
+# that it does not know that setting; node-pre-gyp reads it). It builds for the
+# Node.js that runs npm (the machine's): about 4 minutes of CPU on 2 cores.
 #
 # usage: bench/clients/install.sh platformatic|confluent
 # Exits non-zero with the reason on stderr when the install fails.
@@ -31,22 +34,30 @@ case "$name" in
   *) echo "usage: $0 platformatic|confluent" >&2; exit 2 ;;
 esac
 prefix=.cache/bench-clients/$name-$version
-marker=$prefix/node_modules/$package/package.json
-if [ ! -f "$prefix/installed" ] || [ ! -f "$marker" ]; then
+if [ ! -f "$prefix/installed" ] || [ ! -f "$prefix/node_modules/$package/package.json" ]; then
   rm -rf "$prefix"
   mkdir -p "$prefix"
   if [ "$name" = confluent ]; then
     for tool in cc c++ make python3; do
       command -v "$tool" >/dev/null || { echo "$tool is not installed (needed to build librdkafka)" >&2; exit 1; }
     done
-    [ -f /usr/include/zlib.h ] || { echo "zlib1g-dev is not installed (zlib.h: gzip)" >&2; exit 1; }
-    [ -f /usr/include/openssl/ssl.h ] || { echo "libssl-dev is not installed (openssl/ssl.h)" >&2; exit 1; }
+    [ -f /usr/include/zlib.h ] ||
+      { echo "zlib1g-dev is not installed (no zlib.h: librdkafka would have no gzip)" >&2; exit 1; }
     export CKJS_LINKING=dynamic npm_config_build_from_source=true
   fi
   if ! npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund \
     "$package@$version" >"$prefix/install.log" 2>&1; then
-    echo "npm install $package@$version failed: $(grep -m1 -iE 'error|fail' "$prefix/install.log" || tail -1 "$prefix/install.log") (see $prefix/install.log)" >&2
+    echo "npm install $package@$version failed: $(grep -m1 -iE 'error|fail' "$prefix/install.log" ||
+      tail -1 "$prefix/install.log") (see $prefix/install.log)" >&2
     exit 1
+  fi
+  if [ "$name" = confluent ]; then
+    features=$(node -e "process.stdout.write(require('./$prefix/node_modules/$package').features.join(' '))" 2>&1) ||
+      { echo "the built $package@$version does not load: $features" >&2; exit 1; }
+    case " $features " in
+      *" gzip "*) ;;
+      *) echo "librdkafka was built without gzip (features: $features)" >&2; exit 1 ;;
+    esac
   fi
   touch "$prefix/installed"
 fi

@@ -72,7 +72,8 @@ async function consume(): Promise<void> {
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, heartbeat }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       for (const message of batch.messages) {
         const object = objects.add(
           batch.partition,
@@ -86,7 +87,7 @@ async function consume(): Promise<void> {
         ]);
         if (objects.done) done();
       }
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   await finished;

@@ -94,7 +94,7 @@ interface Runtime {
 }
 
 function runScript(script: string, args: string[]): { path: string } | { reason: string } {
-  const run = spawnSync(script, args, { cwd: ROOT, encoding: 'utf8', timeout: 900_000 });
+  const run = spawnSync(script, args, { cwd: ROOT, encoding: 'utf8', timeout: 2_400_000 });
   if (run.error !== undefined) return { reason: `${script}: ${run.error.message}` };
   if (run.status !== 0)
     return {

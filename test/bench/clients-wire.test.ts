@@ -62,7 +62,7 @@ test('a side that printed no report, or a report without a valid field, is an er
     ['node', 24],
   ] as const)
     assert.throws(
-      () => parseSideReport(formatSideReport({ ...REPORT, [field]: value } as SideReport)),
+      () => parseSideReport(formatSideReport({ ...REPORT, [field]: value })),
       new RegExp(`no (valid )?${field}`),
       `${field}: ${String(value)}`,
     );

@@ -5,9 +5,9 @@
  * produce: idempotent, acks=all, gzip, one request in flight, librdkafka
  * batching with the project producer's limits (batch.num.messages,
  * batch.size, linger.ms), partitioner murmur2_random (the compatible API's
- * only one, that of Java and kafkajs); every request is handed over at once
- * and all acknowledgements awaited together, as librdkafka queues and
- * batches by itself. consume: eachBatch (its default batches of at most 32
+ * only one, that of Java and kafkajs); up to 16 requests (32,000 events) are
+ * handed over before the oldest one's acknowledgements are awaited, as
+ * librdkafka queues and batches by itself. consume: eachBatch (its default batches of at most 32
  * messages), from the beginning, no auto-commit, 1 MiB per partition fetch,
  * commitOffsets after each object.
  */
@@ -57,6 +57,8 @@ interface ConfluentModule {
 }
 
 const NAME = '@confluentinc/kafka-javascript';
+/** Requests handed to librdkafka before the oldest one's acknowledgements are awaited. */
+const QUEUED_REQUESTS = 16;
 const loaded = await loadClient<ConfluentModule | { default: ConfluentModule }>(NAME);
 const module = 'default' in loaded.module ? loaded.module.default : loaded.module;
 const { KafkaJS } = module;
@@ -83,7 +85,13 @@ async function produce(): Promise<void> {
     'linger.ms': lingerMs,
   });
   await producer.connect();
-  await Promise.all(batches.map((messages) => producer.send({ topic, messages })));
+  // librdkafka queues and batches by itself; its queue holds 100,000 messages by default.
+  const queued: Promise<unknown>[] = [];
+  for (const messages of batches) {
+    queued.push(producer.send({ topic, messages }));
+    if (queued.length >= QUEUED_REQUESTS) await queued.shift();
+  }
+  await Promise.all(queued);
   await producer.disconnect();
   report(count, started, 0, client);
 }

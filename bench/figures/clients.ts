@@ -76,9 +76,10 @@ const CLIENTS: Client[] = [
     produce:
       'its KafkaJS-compatible producer, idempotent, acks=all, gzip, librdkafka batching with ' +
       `batch.num.messages=${batchMaxEvents}, batch.size=${batchMaxBytes}, linger.ms=${lingerMs}, ` +
-      'max.in.flight=1, partitioner murmur2_random; every request sent at once, awaited together',
+      'max.in.flight=1, partitioner murmur2_random; up to 16 requests of the project producer handed over before the oldest is awaited',
     consume:
-      'its KafkaJS-compatible consumer (eachBatch, fromBeginning, autoCommit off, max.partition.fetch.bytes 1 MiB), ' +
+      'its KafkaJS-compatible consumer (eachBatch of its default 32 messages at most, fromBeginning, autoCommit off, ' +
+      'max.partition.fetch.bytes 1 MiB), ' +
       'commitOffsets after each object',
   },
 ];

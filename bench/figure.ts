@@ -39,6 +39,12 @@ export interface Figure {
   description: string;
   /** Needs the local stack (Kafka, S3Proxy); skipped with a reason when it is not running. */
   needsStack: boolean;
+  /**
+   * Why the figure cannot be measured on this machine (e.g. a client that
+   * does not install), or undefined when it can: a reason makes it "not
+   * measured", like a missing stack, not a failure. Runs before setup.
+   */
+  unavailable?(ctx: BenchContext): Promise<string | undefined>;
   /** Runs once before the measured runs (topics, data, warm-up of both sides). */
   setup?(ctx: BenchContext): Promise<void>;
   /** One measurement of ours. */

@@ -102,7 +102,8 @@ function check(figure: Figure, side: 'ours' | 'baseline', value: unknown): numbe
 }
 
 /**
- * Setup, one warm-up run of each side, then `rounds` interleaved rounds
+ * Not measured when the figure says it is unavailable here (with its reason);
+ * otherwise setup, one warm-up run of each side, then `rounds` interleaved rounds
  * (ours, baseline, ours, baseline, ...), teardown even after a failure. A
  * figure's error becomes a result that is not measured, with the message.
  */
@@ -114,7 +115,15 @@ export async function measureFigure(
   const runs = { ours: [] as number[], baseline: [] as number[] };
   const notes: string[] = [];
   const count = figureRounds(figure, ctx.quick, rounds);
+  const base = {
+    name: figure.name,
+    unit: figure.unit,
+    better: figure.better,
+    description: figure.description,
+  };
   try {
+    const reason = await figure.unavailable?.(ctx);
+    if (reason !== undefined) return { ...base, notMeasured: reason, failed: false };
     try {
       if (figure.setup !== undefined) await figure.setup(ctx);
       ctx.log('warm-up');
@@ -136,10 +145,7 @@ export async function measureFigure(
     // Whatever a figure raises (a broker refusing, a child process failing) is reported, not thrown.
     const message = error instanceof Error ? error.message : String(error);
     return {
-      name: figure.name,
-      unit: figure.unit,
-      better: figure.better,
-      description: figure.description,
+      ...base,
       notMeasured: `failed: ${message}`,
       failed: true,
     };

@@ -82,6 +82,56 @@ test('a failing figure is not measured, with its error, and is torn down', async
   });
 });
 
+test('a figure unavailable here is not measured, with its reason, not failed, and nothing of it runs', async () => {
+  const calls: string[] = [];
+  const result = await measureFigure(
+    scripted(calls, [1, 1, 1, 1], [1, 1, 1, 1], {
+      unavailable: async () => (calls.push('unavailable'), 'the client could not be installed'),
+    }),
+    context(),
+    3,
+  );
+  assert.deepEqual(calls, ['unavailable']);
+  assert.deepEqual(result, {
+    name: 'scripted',
+    unit: 'events/s',
+    better: 'higher',
+    description: 'scripted',
+    notMeasured: 'the client could not be installed',
+    failed: false,
+  });
+});
+
+test('a figure available here (no reason) is measured as usual', async () => {
+  const calls: string[] = [];
+  const result = await measureFigure(
+    scripted(calls, [1, 2, 2, 2], [1, 4, 4, 4], {
+      unavailable: async () => void calls.push('unavailable'),
+    }),
+    context(),
+    3,
+  );
+  assert.equal(calls[0], 'unavailable');
+  assert.equal(calls[1], 'setup');
+  assert.ok('ratio' in result);
+  assert.equal(result.ratio, 0.5);
+});
+
+test('a figure whose availability check throws fails, with the error', async () => {
+  const result = await measureFigure(
+    scripted([], [], [], {
+      unavailable: async () => {
+        throw new Error('install.sh: EACCES');
+      },
+    }),
+    context(),
+    3,
+  );
+  assert.ok('notMeasured' in result);
+  assert.equal(result.notMeasured, 'failed: install.sh: EACCES');
+  assert.equal(result.failed, true);
+});
+
 test('a side that returns no number fails the figure instead of entering the medians', async () => {
   const result = await measureFigure(scripted([], [1, Number.NaN], [1, 1]), context(), 3);
   assert.ok('notMeasured' in result);

@@ -1,0 +1,119 @@
+/**
+ * The @platformatic/kafka side of the client figures, run by the Node.js 24 of
+ * scripts/node-lts.sh (the client needs Node.js >= 22), with the client that
+ * bench/clients/install.sh put in BENCH_CLIENT_DIR (settings: bench/clients/side.ts).
+ * produce: a bare Producer, idempotent (one request in flight), acks=all, gzip,
+ * the Java/kafkajs murmur2 partitioner, one awaited send() per request of the
+ * project's producer. consume: a bare Consumer of a fresh group from the
+ * earliest offset, 1 MiB per partition fetch, no autocommit, writing the raw
+ * values to S3 objects and committing after each (the message's commit()).
+ */
+import { PartitionObjects } from './objects.js';
+import {
+  brokers,
+  endOffsets,
+  loadClient,
+  mode,
+  ObjectWriter,
+  positive,
+  produceSettings,
+  report,
+  required,
+  requests,
+  topic,
+} from './side.js';
+
+/** What the side uses of @platformatic/kafka's API. */
+interface PlatformaticMessage {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  value: Buffer;
+  commit(callback: (error?: Error) => void): void;
+}
+interface PlatformaticModule {
+  Producer: new (options: Record<string, unknown>) => {
+    send(options: { messages: Record<string, unknown>[] }): Promise<unknown>;
+    close(): Promise<void>;
+  };
+  Consumer: new (options: Record<string, unknown>) => {
+    consume(
+      options: Record<string, unknown>,
+    ): Promise<AsyncIterable<PlatformaticMessage> & { close(): Promise<void> }>;
+    close(force?: boolean): Promise<void>;
+  };
+  compatibilityPartitioner: unknown;
+}
+
+const NAME = '@platformatic/kafka';
+const { module: kafka, version } = await loadClient<PlatformaticModule>(NAME);
+const client = `${NAME} ${version}`;
+
+async function produce(): Promise<void> {
+  const { count, requests: batches } = await requests();
+  const { ackTimeoutMs } = produceSettings();
+  const prepared = batches.map((messages) =>
+    messages.map(({ key, value, headers }) => ({
+      topic,
+      key: Buffer.from(key),
+      value,
+      headers: new Map(
+        Object.entries(headers).map(([name, text]) => [Buffer.from(name), Buffer.from(text)]),
+      ),
+    })),
+  );
+  const started = process.hrtime.bigint();
+  const producer = new kafka.Producer({
+    clientId: 'audit-trail-bench-platformatic',
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: -1,
+    compression: 'gzip',
+    partitioner: kafka.compatibilityPartitioner,
+    autocreateTopics: false,
+    timeout: ackTimeoutMs,
+  });
+  for (const messages of prepared) await producer.send({ messages });
+  await producer.close();
+  report(count, started, 0, client);
+}
+
+async function consume(): Promise<void> {
+  const objects = new PartitionObjects(await endOffsets(), positive('BENCH_OBJECT_EVENTS'));
+  const writer = new ObjectWriter();
+  const started = process.hrtime.bigint();
+  const consumer = new kafka.Consumer({
+    clientId: 'audit-trail-bench-platformatic',
+    bootstrapBrokers: brokers,
+    groupId: required('BENCH_GROUP'),
+    sessionTimeout: 30_000,
+    maxBytesPerPartition: 1024 * 1024,
+    autocommit: false,
+  });
+  if (!objects.done) {
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      maxBytesPerPartition: 1024 * 1024,
+    });
+    for await (const message of stream) {
+      const object = objects.add(message.partition, Number(message.offset), message.value);
+      if (object === undefined) continue;
+      await writer.write(object);
+      await new Promise<void>((resolve, reject) =>
+        message.commit((error) =>
+          error === undefined || error === null ? resolve() : reject(error),
+        ),
+      );
+      if (objects.done) break;
+    }
+    await stream.close();
+  }
+  await consumer.close();
+  report(writer.events, started, writer.objects, client);
+  writer.close();
+}
+
+await (mode === 'produce' ? produce() : consume());

@@ -18,7 +18,6 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { KAFKA_ARCHIVER_DEFAULTS } from '../../consumers/archiver/kafka-archiver.js';
 import type { BenchContext, Figure, PairedRun } from '../figure.js';
 import { ndjson, simulatedEvents, SOURCE } from '../kafka/events.js';
 import {
@@ -41,7 +40,6 @@ const PRODUCERS = 4;
 const CHUNK = 100_000;
 /** An open batch is written after this long: the end of the load is archived without a minute's wait. */
 const BATCH_MAX_AGE_MS = 1000;
-const GROUP = KAFKA_ARCHIVER_DEFAULTS.groupId;
 
 function secondsSince(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
@@ -54,12 +52,17 @@ async function peakRssMiB(pid: number): Promise<number> {
   return kib / 1024;
 }
 
+/** The archiver's consumer group of a run: its own, so that no other member on the broker joins it. */
+function archiverGroup(topic: string): string {
+  return `bench-archiver-${topic}`;
+}
+
 /** Events the archiver's group has committed on `topic`: archived, since it commits only written objects. */
 async function committed(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId: GROUP, topics: [topic] });
+    const [offsets] = await admin.fetchOffsets({ groupId: archiverGroup(topic), topics: [topic] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   } finally {
     await admin.disconnect();
@@ -117,7 +120,7 @@ function archiveUnderLoad(): Figure {
           AUDIT_DLQ_TOPIC: dlq,
           AUDIT_ARCHIVE_STORE: 's3',
           AUDIT_ARCHIVE_PREFIX: `load-${runs}`,
-          AUDIT_ARCHIVER_GROUP: `bench-archiver-${topic}`,
+          AUDIT_ARCHIVER_GROUP: archiverGroup(topic),
           AUDIT_BATCH_MAX_AGE_MS: String(BATCH_MAX_AGE_MS),
           AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
           ...s3Env(ctx, bucket),
@@ -185,6 +188,14 @@ function archiveUnderLoad(): Figure {
     } finally {
       if (archiver !== undefined && archiver.exitCode === null) archiver.kill('SIGKILL');
       await deleteTopics(kafka, [topic, dlq]);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin
+        .deleteGroups([archiverGroup(topic)])
+        .catch((error: unknown) =>
+          ctx.log(`could not delete the archiver's group: ${(error as Error).message}`),
+        )
+        .finally(() => admin.disconnect());
       for (const spool of spools) await rm(spool, { recursive: true, force: true });
     }
   }

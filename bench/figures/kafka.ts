@@ -312,8 +312,9 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
       if (measure === 'rate') Object.assign(archivePeaks, { count, ours: [], baseline: [] });
     },
     async ours(ctx) {
-      return onFilledTopic('ours', (topic) =>
-        runChild(process.execPath, [MAIN, 'archive', '--once'], {
+      return onFilledTopic('ours', (topic) => {
+        groups.push(`bench-archiver-${topic}`);
+        return runChild(process.execPath, [MAIN, 'archive', '--once'], {
           env: {
             PATH: process.env['PATH'] ?? '',
             AUDIT_TRANSPORT: 'kafka',
@@ -328,8 +329,8 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
             ...s3Env(ctx, bucket),
           },
           peakRss: join(ctx.work, 'peak-rss'),
-        }),
-      );
+        });
+      });
     },
     async baseline(ctx) {
       const group = uniqueName('bare');

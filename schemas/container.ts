@@ -66,27 +66,34 @@ function decompress(codec: ContainerCodec, data: Buffer): Buffer {
   return codec === 'deflate' ? inflateRawSync(data) : data;
 }
 
-/** One block holding the given Avro-encoded record bodies. */
+/** One block of `count` records whose Avro bodies are `raw`, back to back. */
 export function encodeContainerBlock(
-  bodies: readonly Buffer[],
+  count: number,
+  raw: Buffer,
   codec: ContainerCodec,
   sync: Buffer,
 ): Buffer {
-  const data = compress(codec, Buffer.concat(bodies));
-  return Buffer.concat([LONG.toBuffer(bodies.length), LONG.toBuffer(data.length), data, sync]);
+  return blockBytes(count, compress(codec, raw), sync);
+}
+
+function blockBytes(count: number, data: Buffer, sync: Buffer): Buffer {
+  return Buffer.concat([LONG.toBuffer(count), LONG.toBuffer(data.length), data, sync]);
 }
 
 const deflateRawAsync = promisify(deflateRaw);
+/** Output chunks of the asynchronous deflate: a block of a thousand events compresses into one. */
+const DEFLATE_CHUNK_SIZE = 256 * 1024;
 
 /** `encodeContainerBlock` with the compression off the event loop: the same bytes. */
 export async function encodeContainerBlockAsync(
-  bodies: readonly Buffer[],
+  count: number,
+  raw: Buffer,
   codec: ContainerCodec,
   sync: Buffer,
 ): Promise<Buffer> {
-  const raw = Buffer.concat(bodies);
-  const data = codec === 'deflate' ? await deflateRawAsync(raw) : raw;
-  return Buffer.concat([LONG.toBuffer(bodies.length), LONG.toBuffer(data.length), data, sync]);
+  const data =
+    codec === 'deflate' ? await deflateRawAsync(raw, { chunkSize: DEFLATE_CHUNK_SIZE }) : raw;
+  return blockBytes(count, data, sync);
 }
 
 export interface DecodedContainer {

@@ -63,6 +63,14 @@ export class SchemaSet {
     this.writers.set(writer.fingerprintHex, { writer, resolver });
   }
 
+  /** The entry of the reader schema itself (no resolver): what nearly every record names. */
+  get readerEntry(): { writer: KnownSchema; resolver: avro.Resolver | undefined } {
+    return this.writers.get(this.reader.fingerprintHex) as {
+      writer: KnownSchema;
+      resolver: avro.Resolver | undefined;
+    };
+  }
+
   /** The writer schema and its resolver for a fingerprint, or undefined when unknown. */
   lookup(
     fingerprintHex: string,

@@ -27,8 +27,7 @@ export function encodeSingleObject(schemas: SchemaSet, value: unknown): Buffer {
   return out;
 }
 
-/** The writer-schema fingerprint (hex) of a single-object encoding, or a CodecError. */
-export function singleObjectFingerprint(bytes: Uint8Array): string {
+function checkMarker(bytes: Uint8Array): void {
   if (
     bytes.length < SINGLE_OBJECT_HEADER_SIZE ||
     bytes[0] !== SINGLE_OBJECT_MARKER[0] ||
@@ -39,7 +38,22 @@ export function singleObjectFingerprint(bytes: Uint8Array): string {
       'not an Avro single-object encoding (no C3 01 marker)',
     );
   }
+}
+
+/** The writer-schema fingerprint (hex) of a single-object encoding, or a CodecError. */
+export function singleObjectFingerprint(bytes: Uint8Array): string {
+  checkMarker(bytes);
   return Buffer.from(bytes.buffer, bytes.byteOffset + 2, 8).toString('hex');
+}
+
+/**
+ * Whether a single-object encoding names the reader schema of the set,
+ * compared byte by byte (no hex string per record: nearly every record does).
+ */
+export function isReaderEncoded(schemas: SchemaSet, bytes: Uint8Array): boolean {
+  const fingerprint = schemas.reader.fingerprint;
+  for (let i = 0; i < 8; i++) if (bytes[2 + i] !== fingerprint[i]) return false;
+  return bytes.length >= SINGLE_OBJECT_HEADER_SIZE;
 }
 
 /**
@@ -47,12 +61,14 @@ export function singleObjectFingerprint(bytes: Uint8Array): string {
  * from the writer schema its fingerprint names.
  */
 export function decodeSingleObject<T>(schemas: SchemaSet, bytes: Uint8Array): T {
-  const fingerprint = singleObjectFingerprint(bytes);
-  const known = schemas.lookup(fingerprint);
+  checkMarker(bytes);
+  const known = isReaderEncoded(schemas, bytes)
+    ? schemas.readerEntry
+    : schemas.lookup(singleObjectFingerprint(bytes));
   if (known === undefined) {
     throw new CodecError(
       AuditErrorCode.UnknownSchema,
-      `unknown writer schema fingerprint ${fingerprint}`,
+      `unknown writer schema fingerprint ${singleObjectFingerprint(bytes)}`,
     );
   }
   const body = Buffer.from(
@@ -65,7 +81,7 @@ export function decodeSingleObject<T>(schemas: SchemaSet, bytes: Uint8Array): T 
   } catch (cause) {
     throw new CodecError(
       AuditErrorCode.DecodeFailed,
-      `body does not decode with writer schema ${fingerprint}: ${(cause as Error).message}`,
+      `body does not decode with writer schema ${known.writer.fingerprintHex}: ${(cause as Error).message}`,
       cause,
     );
   }

@@ -154,6 +154,11 @@ export function checkTimestamp(value: unknown): number {
   return value;
 }
 
+/** The name of a detail in errors; built only for an error, as every detail of every event is checked. */
+function detailField(key: string): string {
+  return `details.${key}`;
+}
+
 export function checkDetail(key: unknown, value: unknown): void {
   if (typeof key !== 'string' || key.length === 0)
     fail(AuditErrorCode.InvalidField, 'details', 'keys must be non-empty strings');
@@ -164,47 +169,47 @@ export function checkDetail(key: unknown, value: unknown): void {
       `key ${printable(key)} must be well-formed Unicode without control characters`,
     );
   }
-  const field = `details.${key}`;
   if (RESERVED_DETAIL_KEYS.has(key)) {
     fail(
       AuditErrorCode.InvalidField,
-      field,
+      detailField(key),
       'is reserved: JavaScript readers treat it as the prototype, so it could not be kept exactly',
     );
   }
   if (key.length > LIMITS.detailKey) {
     fail(
       AuditErrorCode.FieldTooLarge,
-      field,
+      detailField(key),
       `key is ${key.length} characters, the limit is ${LIMITS.detailKey}`,
     );
   }
   if (typeof value !== 'string')
-    fail(AuditErrorCode.InvalidField, field, `must be a string, got ${typeof value}`);
+    fail(AuditErrorCode.InvalidField, detailField(key), `must be a string, got ${typeof value}`);
   if (value.length > LIMITS.detailValue) {
     fail(
       AuditErrorCode.FieldTooLarge,
-      field,
+      detailField(key),
       `is ${value.length} characters, the limit is ${LIMITS.detailValue}`,
     );
   }
-  checkCharacters(field, value, true);
+  if (!plainCharacters(value)) checkCharacters(detailField(key), value, true);
 }
 
 export function checkDetails(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(AuditErrorCode.InvalidField, 'details', 'must be an object of string values');
   }
-  const entries = Object.entries(value);
-  if (entries.length > LIMITS.detailEntries) {
+  const keys = Object.keys(value);
+  if (keys.length > LIMITS.detailEntries) {
     fail(
       AuditErrorCode.FieldTooLarge,
       'details',
-      `has ${entries.length} entries, the limit is ${LIMITS.detailEntries}`,
+      `has ${keys.length} entries, the limit is ${LIMITS.detailEntries}`,
     );
   }
   let total = 0;
-  for (const [k, v] of entries) {
+  for (const k of keys) {
+    const v = (value as Record<string, unknown>)[k];
     checkDetail(k, v);
     total += k.length + (v as string).length;
   }

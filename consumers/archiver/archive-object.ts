@@ -11,6 +11,7 @@ import {
   encodeContainerHeader,
 } from '../../schemas/container.js';
 import type { KnownSchema } from '../../schemas/schema-set.js';
+import { PackedBodies } from './packed-bodies.js';
 
 /** The hash that links the first object of a partition. */
 export const CHAIN_START = '0'.repeat(64);
@@ -35,7 +36,7 @@ export interface ArchiveBatch {
   firstOffset: number;
   lastOffset: number;
   /** Avro binary bodies of the events, in the schema `writer`, in offset order. */
-  bodies: readonly Buffer[];
+  bodies: PackedBodies | readonly Buffer[];
   writer: KnownSchema;
   codec: ContainerCodec;
   /** SHA-256 (hex) of the previous object of this partition, or CHAIN_START. */
@@ -53,14 +54,11 @@ export interface ArchiveObject {
 
 /** The SHA-256 of a batch's events: of their Avro bodies, each prefixed by its length (u32 BE). */
 export function eventsDigest(bodies: Iterable<Buffer>): string {
-  const hash = createHash('sha256');
-  const length = Buffer.alloc(4);
-  for (const body of bodies) {
-    length.writeUInt32BE(body.length);
-    hash.update(length);
-    hash.update(body);
-  }
-  return hash.digest('hex');
+  return PackedBodies.of(bodies).digest();
+}
+
+function packed(bodies: ArchiveBatch['bodies']): PackedBodies {
+  return bodies instanceof PackedBodies ? bodies : PackedBodies.of(bodies);
 }
 
 /** Deterministic sync marker, so that a rebuilt batch has the same bytes. */
@@ -71,7 +69,12 @@ function syncMarker(batch: ArchiveBatch): Buffer {
     .subarray(0, 16);
 }
 
-function encodeHeader(batch: ArchiveBatch, sync: Buffer, eventsSha256: string): Buffer {
+function encodeHeader(
+  batch: ArchiveBatch,
+  count: number,
+  sync: Buffer,
+  eventsSha256: string,
+): Buffer {
   return encodeContainerHeader({
     schema: JSON.stringify(batch.writer.schema),
     codec: batch.codec,
@@ -81,7 +84,7 @@ function encodeHeader(batch: ArchiveBatch, sync: Buffer, eventsSha256: string): 
       [META.partition]: String(batch.partition),
       [META.firstOffset]: String(batch.firstOffset),
       [META.lastOffset]: String(batch.lastOffset),
-      [META.count]: String(batch.bodies.length),
+      [META.count]: String(count),
       [META.schemaFingerprint]: batch.writer.fingerprintHex,
       [META.eventsSha256]: eventsSha256,
       [META.prevObjectSha256]: batch.prevObjectSha256,
@@ -90,11 +93,13 @@ function encodeHeader(batch: ArchiveBatch, sync: Buffer, eventsSha256: string): 
   });
 }
 
-/** The bodies in blocks of RECORDS_PER_BLOCK. */
-function blocksOf(bodies: readonly Buffer[]): Buffer[][] {
-  const blocks: Buffer[][] = [];
-  for (let i = 0; i < bodies.length; i += RECORDS_PER_BLOCK)
-    blocks.push(bodies.slice(i, i + RECORDS_PER_BLOCK));
+/** The bodies in blocks of RECORDS_PER_BLOCK: each block's count and its bodies back to back. */
+function blocksOf(bodies: PackedBodies): { count: number; raw: Buffer }[] {
+  const blocks: { count: number; raw: Buffer }[] = [];
+  for (let i = 0; i < bodies.count; i += RECORDS_PER_BLOCK) {
+    const end = Math.min(i + RECORDS_PER_BLOCK, bodies.count);
+    blocks.push({ count: end - i, raw: bodies.concat(i, end) });
+  }
   return blocks;
 }
 
@@ -106,11 +111,15 @@ function assembled(parts: readonly Buffer[], eventsSha256: string): ArchiveObjec
 /** The object's bytes, compressed on the event loop. */
 export function buildArchiveObject(batch: ArchiveBatch): ArchiveObject {
   const sync = syncMarker(batch);
-  const eventsSha256 = eventsDigest(batch.bodies);
-  const blocks = blocksOf(batch.bodies).map((bodies) =>
-    encodeContainerBlock(bodies, batch.codec, sync),
+  const bodies = packed(batch.bodies);
+  const eventsSha256 = bodies.digest();
+  const blocks = blocksOf(bodies).map(({ count, raw }) =>
+    encodeContainerBlock(count, raw, batch.codec, sync),
   );
-  return assembled([encodeHeader(batch, sync, eventsSha256), ...blocks], eventsSha256);
+  return assembled(
+    [encodeHeader(batch, bodies.count, sync, eventsSha256), ...blocks],
+    eventsSha256,
+  );
 }
 
 /**
@@ -120,9 +129,15 @@ export function buildArchiveObject(batch: ArchiveBatch): ArchiveObject {
  */
 export async function buildArchiveObjectAsync(batch: ArchiveBatch): Promise<ArchiveObject> {
   const sync = syncMarker(batch);
-  const eventsSha256 = eventsDigest(batch.bodies);
+  const bodies = packed(batch.bodies);
+  const eventsSha256 = bodies.digest();
   const blocks = await Promise.all(
-    blocksOf(batch.bodies).map((bodies) => encodeContainerBlockAsync(bodies, batch.codec, sync)),
+    blocksOf(bodies).map(({ count, raw }) =>
+      encodeContainerBlockAsync(count, raw, batch.codec, sync),
+    ),
   );
-  return assembled([encodeHeader(batch, sync, eventsSha256), ...blocks], eventsSha256);
+  return assembled(
+    [encodeHeader(batch, bodies.count, sync, eventsSha256), ...blocks],
+    eventsSha256,
+  );
 }

@@ -256,7 +256,8 @@ export class Archiver implements RecordConsumer {
         const fresh = records.filter((r) => r.offset > archiver.accountedThrough);
         await this.sendDeadLetters(fresh.filter(isDeadLetter));
         for (const record of fresh) {
-          await archiver.add(record); // waits when the partition has its most objects in flight
+          const writing = archiver.add(record);
+          if (writing !== undefined) await writing; // e.g. the partition has its most objects in flight
           if (++this.stats.records % 1000 === 0) await context.heartbeat();
         }
         const below = archiver.archivedBelow;

@@ -30,6 +30,7 @@ import { type BatchClaim, claimKeyFor, decodeClaim, encodeClaim } from './claim.
 import { type BatchPolicy, rotationDue, type RotateReason } from './batch-policy.js';
 import type { PartitionDigester } from './digester.js';
 import { RecentIds } from './recent-ids.js';
+import { PackedBodies } from './packed-bodies.js';
 
 export interface WrittenObject {
   key: string;
@@ -95,8 +96,8 @@ interface Sealed {
 }
 
 interface Batch {
-  bodies: Buffer[];
-  bytes: number;
+  /** Copies of the events' bodies: the batch holds no view into a fetched buffer. */
+  bodies: PackedBodies;
   /** Records of the range dropped as duplicates, and those that went to the dead letters. */
   duplicates: number;
   deadLetters: number;
@@ -200,18 +201,25 @@ export class PartitionArchiver {
   }
 
   /**
-   * Adds one record; writes the batch when it becomes full. Returns the object
-   * written, if any. A dead letter (a record that did not decode) stays inside
-   * the batch's range without an event, so that offsets stay contiguous.
+   * Adds one record; writes the batch when it becomes full. A dead letter (a
+   * record that did not decode) stays inside the batch's range without an
+   * event, so that offsets stay contiguous. Returns undefined when the record
+   * was only taken, and otherwise the promise of the object written, if any,
+   * which the caller awaits before adding more (it also waits for room among
+   * the objects in flight): most records cost no promise. A record that cannot
+   * be taken (out of order, fenced, broken) gives a rejected promise.
    */
-  async add(record: SourceRecord): Promise<WrittenObject | undefined> {
-    if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
-    this.checkContiguous(record.offset);
-    const decoded = record.decoded;
-    if ('error' in decoded) return this.take(record, undefined, 'deadLetter');
-    if (this.recentIds.has(decoded.event.id)) return this.take(record, undefined, 'duplicate');
-    this.recentIds.remember(decoded.event.id);
-    return this.take(record, decoded, 'event');
+  add(record: SourceRecord): Promise<WrittenObject | undefined> | undefined {
+    try {
+      if (record.offset < this.expectedOffset()) return undefined; // already archived, e.g. redelivered after a restart
+      this.checkContiguous(record.offset);
+      const decoded = record.decoded;
+      if ('error' in decoded) return this.take(record, undefined, 'deadLetter');
+      if (!this.recentIds.add(decoded.event.id)) return this.take(record, undefined, 'duplicate');
+      return this.take(record, decoded, 'event');
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error))); // refused records fail the promise, as writes do
+    }
   }
 
   private expectedOffset(): number {
@@ -243,14 +251,13 @@ export class PartitionArchiver {
     }
   }
 
-  private async take(
+  private take(
     record: { offset: number; timestamp: number },
     event: { event: AuditEventRecord; body: Buffer } | undefined,
     outcome: 'event' | 'duplicate' | 'deadLetter',
-  ): Promise<WrittenObject | undefined> {
+  ): Promise<WrittenObject | undefined> | undefined {
     this.batch ??= {
-      bodies: [],
-      bytes: 0,
+      bodies: new PackedBodies(),
       duplicates: 0,
       deadLetters: 0,
       firstOffset: this.next,
@@ -261,7 +268,6 @@ export class PartitionArchiver {
     };
     if (event !== undefined) {
       this.batch.bodies.push(event.body);
-      this.batch.bytes += event.body.length;
       this.batch.summary.add(event.event);
       this.accepted++;
     }
@@ -325,8 +331,8 @@ export class PartitionArchiver {
     const batch = this.batch as Batch;
     // a batch of dead letters only still counts as one event, so that age closes it
     return {
-      events: Math.max(1, batch.bodies.length),
-      bytes: batch.bytes,
+      events: Math.max(1, batch.bodies.count),
+      bytes: batch.bodies.bodyBytes,
       openedAt: batch.openedAt,
     };
   }
@@ -370,7 +376,7 @@ export class PartitionArchiver {
       }),
       firstOffset: batch.firstOffset,
       lastOffset: batch.lastOffset,
-      count: batch.bodies.length,
+      count: batch.bodies.count,
       duplicates: batch.duplicates,
       deadLetters: batch.deadLetters,
       farHours: batch.summary.farHours(keyHour),

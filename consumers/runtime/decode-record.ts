@@ -7,8 +7,8 @@ import type { AuditEventRecord } from '../../schemas/event-record.js';
 import type { SchemaSet } from '../../schemas/schema-set.js';
 import {
   decodeSingleObject,
+  isReaderEncoded,
   SINGLE_OBJECT_HEADER_SIZE,
-  singleObjectFingerprint,
 } from '../../schemas/single-object.js';
 import { validateRecord } from '../../schemas/validate.js';
 import type { DecodedRecord, SourceRecord } from './record-source.js';
@@ -20,7 +20,7 @@ export function decodeRecord(schemas: SchemaSet, value: Buffer | null): DecodedR
   try {
     const event = validateRecord(decodeSingleObject<AuditEventRecord>(schemas, value));
     // an event written with the reader schema keeps its bytes; an older one is encoded again
-    const sameSchema = singleObjectFingerprint(value) === schemas.reader.fingerprintHex;
+    const sameSchema = isReaderEncoded(schemas, value);
     const body = sameSchema
       ? value.subarray(SINGLE_OBJECT_HEADER_SIZE)
       : schemas.reader.type.toBuffer(event);
@@ -38,9 +38,14 @@ export function sourceRecord(
   raw: Omit<SourceRecord, 'decoded' | 'headers' | 'key'> &
     Partial<Pick<SourceRecord, 'headers' | 'key'>>,
 ): SourceRecord {
+  // named fields, not a spread: this runs for every record a consumer reads
   return {
-    ...raw,
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    timestamp: raw.timestamp,
     key: raw.key ?? null,
+    value: raw.value,
     headers: raw.headers ?? {},
     decoded: decodeRecord(schemas, raw.value),
   };

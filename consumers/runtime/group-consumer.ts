@@ -64,7 +64,7 @@ export const GROUP_CONSUMER_DEFAULTS = {
 } as const satisfies Partial<GroupConsumerOptions>;
 
 /** Records decoded and handed to the consumer at a time, out of a fetched batch. */
-export const DELIVERY_SLICE = 1000;
+export const DELIVERY_SLICE = 250;
 
 export class GroupConsumer implements RecordSource {
   readonly stats: SourceStats = { batches: 0, records: 0 };

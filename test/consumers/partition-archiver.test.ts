@@ -188,7 +188,7 @@ test('a record past the next expected offset is refused (OFFSET_GAP): skipped of
   // a fresh archiver resumes at 10; a consumer that fetched on from 25 hands it 25
   const fresh = make();
   assert.equal(await fresh.resume(), 10);
-  await assert.rejects(fresh.add(sourceRecord(25)), { code: AuditErrorCode.OffsetGap });
+  await assert.rejects(async () => fresh.add(sourceRecord(25)), { code: AuditErrorCode.OffsetGap });
   for (let offset = 10; offset < 30; offset++) await fresh.add(sourceRecord(offset));
   await fresh.flush();
   const third = make();

@@ -100,7 +100,7 @@ test('a partition with objectsInFlight objects waiting takes no record that woul
   const { store, archiver } = await archiverOn(t, 2);
   for (let offset = 0; offset < 29; offset++) await archiver.add(sourceRecord(offset));
   let third = false;
-  const filling = archiver.add(sourceRecord(29)).then(() => (third = true));
+  const filling = Promise.resolve(archiver.add(sourceRecord(29))).then(() => (third = true));
   await settle();
   assert.equal(third, false, 'the record that fills a third batch waits for the oldest write');
   assert.equal(archiver.objectsPending, 2);

@@ -109,8 +109,8 @@ function container(
       sync,
       metadata: { 'audit.count': String(records.length) },
     }),
-    encodeContainerBlock(bodies.slice(0, 2), codec, sync),
-    encodeContainerBlock(bodies.slice(2), codec, sync),
+    encodeContainerBlock(2, Buffer.concat(bodies.slice(0, 2)), codec, sync),
+    encodeContainerBlock(bodies.length - 2, Buffer.concat(bodies.slice(2)), codec, sync),
   ]);
 }
 

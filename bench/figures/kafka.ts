@@ -18,6 +18,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { BATCH_DEFAULTS } from '../../consumers/archiver/batch-policy.js';
+import { KAFKA_ARCHIVER_DEFAULTS } from '../../consumers/archiver/kafka-archiver.js';
 import { createKafka } from '../../kafka/client.js';
 import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
@@ -300,7 +301,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
       'from a fresh topic of 6 partitions filled with simulated events before the run, into a bucket of S3Proxy. ' +
       'Ours: `audit-trail archive --once` (a fresh group; Avro container objects with deflate and the hash chain, ' +
       `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events an object, signed digests). ` +
-      'Baseline: a bare kafkajs consumer (a fresh group, the same fetch size) writing the raw values to S3 objects of ' +
+      'Baseline: a bare kafkajs consumer (a fresh group, the fetch sizes of the archiver) writing the raw values to S3 objects of ' +
       `${BATCH_DEFAULTS.maxEvents.toLocaleString('en-US')} events per partition and committing after each. 200,000 events (quick: 20,000).`,
     needsStack: true,
     async setup(ctx) {
@@ -344,6 +345,11 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
             BENCH_GROUP: group,
             BENCH_PREFIX: `bare-${++runs}`,
             BENCH_BATCH_EVENTS: String(BATCH_DEFAULTS.maxEvents),
+            // not imported there: the bare process loads no module of the archiver
+            BENCH_FETCH_MAX_BYTES: String(KAFKA_ARCHIVER_DEFAULTS.fetchMaxBytes),
+            BENCH_FETCH_MAX_BYTES_PER_PARTITION: String(
+              KAFKA_ARCHIVER_DEFAULTS.fetchMaxBytesPerPartition,
+            ),
             ...s3Env(ctx, bucket),
           },
           peakRss: join(ctx.work, 'peak-rss'),

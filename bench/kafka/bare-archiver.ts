@@ -1,7 +1,7 @@
 /**
  * The baseline of archive_vs_bare and rss_archiver_vs_bare, run as its own
  * process: a bare kafkajs consumer (a fresh group, from the beginning, one
- * partition at a time, 1 MiB per partition fetch, as the archiver's consumer)
+ * partition at a time, the fetch sizes of the archiver's consumer)
  * that writes the raw values of each partition to S3 objects of
  * BENCH_BATCH_EVENTS events (4-byte length before each value; no decoding,
  * no checks, no hash chain, no compression) and commits the partition's offset
@@ -9,6 +9,7 @@
  * partition is archived up to its end offset at start.
  *
  *   BENCH_BROKERS=... BENCH_TOPIC=... BENCH_GROUP=... BENCH_PREFIX=... BENCH_BATCH_EVENTS=10000 \
+ *   BENCH_FETCH_MAX_BYTES=... BENCH_FETCH_MAX_BYTES_PER_PARTITION=... \
  *   S3_ENDPOINT=... S3_BUCKET=... AWS_REGION=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
  *   node dist/bench/kafka/bare-archiver.js
  */
@@ -57,7 +58,8 @@ if (ends.size === 0) done();
 const consumer = kafka.consumer({
   groupId,
   sessionTimeout: 30_000,
-  maxBytesPerPartition: 1024 * 1024,
+  maxBytesPerPartition: Number(required('BENCH_FETCH_MAX_BYTES_PER_PARTITION')),
+  maxBytes: Number(required('BENCH_FETCH_MAX_BYTES')),
   allowAutoTopicCreation: false,
 });
 

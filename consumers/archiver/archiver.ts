@@ -231,6 +231,9 @@ export class Archiver implements RecordConsumer {
 
   assigned(partitions: readonly number[]): Promise<void> {
     this.partitions.assign(partitions);
+    // each partition reads where the archive ends while its first fetch is under way, all at
+    // once; a resume that fails is logged and tried again by the partition's first batch
+    for (const partition of partitions) this.partitions.get(partition).catch(() => undefined);
     return Promise.resolve();
   }
 

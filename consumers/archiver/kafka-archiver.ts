@@ -24,17 +24,24 @@ export interface KafkaArchiverOptions extends Omit<ArchiverOptions, 'source' | '
    * @defaultValue 8
    */
   partitionsConcurrently?: number;
-  /** Upper bound of the bytes one fetch takes from a partition. @defaultValue 1 MiB */
+  /**
+   * Upper bound of the (compressed) bytes one fetch takes from a partition;
+   * a record batch larger than that still comes whole. @defaultValue 256 KiB
+   */
   fetchMaxBytesPerPartition?: number;
-  /** Upper bound of the bytes of one fetch, all partitions together. @defaultValue 8 MiB */
+  /**
+   * Upper bound of the (compressed) bytes of one fetch, all partitions
+   * together. Decoded by the Kafka client, a fetch takes about 20 times its
+   * bytes in memory (docs/archive.md). @defaultValue 2 MiB
+   */
   fetchMaxBytes?: number;
 }
 
 export const KAFKA_ARCHIVER_DEFAULTS = {
   groupId: 'audit-archiver',
   partitionsConcurrently: 8,
-  fetchMaxBytesPerPartition: 1024 * 1024,
-  fetchMaxBytes: 8 * 1024 * 1024,
+  fetchMaxBytesPerPartition: 256 * 1024,
+  fetchMaxBytes: 2 * 1024 * 1024,
 } as const satisfies Partial<KafkaArchiverOptions>;
 
 export function kafkaArchiver(options: KafkaArchiverOptions): Archiver {

@@ -58,6 +58,11 @@ export interface Figure {
    * saw, added to the figure's settings text.
    */
   paired?(ctx: BenchContext): Promise<PairedRun>;
+  /**
+   * The warm-up, when it is not one round of both sides: a long figure warms
+   * up on a smaller run of the same scenario.
+   */
+  warmUp?(ctx: BenchContext): Promise<void>;
   /** This figure's interleaved rounds, instead of the suite's (a long figure runs fewer; 3 at least). */
   rounds?: { quick: number; full: number };
   teardown?(ctx: BenchContext): Promise<void>;

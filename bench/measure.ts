@@ -127,7 +127,8 @@ export async function measureFigure(
     try {
       if (figure.setup !== undefined) await figure.setup(ctx);
       ctx.log('warm-up');
-      await measureRound(figure, ctx);
+      if (figure.warmUp !== undefined) await figure.warmUp(ctx);
+      else await measureRound(figure, ctx);
       for (let round = 1; round <= count; round++) {
         const { ours, baseline, note } = await measureRound(figure, ctx);
         runs.ours.push(ours);

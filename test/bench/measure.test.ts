@@ -60,6 +60,30 @@ test('a figure: setup, a warm-up of each side left out, interleaved rounds, tear
   assert.equal(result.ratio, 20 / 30);
 });
 
+test("a figure's own warm-up replaces the warm-up round and is left out of the results", async () => {
+  const calls: string[] = [];
+  const result = await measureFigure(
+    scripted(calls, [10, 30, 20], [40, 20, 30], {
+      warmUp: async () => void calls.push('warm-up'),
+    }),
+    context(),
+    3,
+  );
+  assert.deepEqual(calls, [
+    'setup',
+    'warm-up',
+    'ours',
+    'baseline',
+    'ours',
+    'baseline',
+    'ours',
+    'baseline',
+    'teardown',
+  ]);
+  assert.ok('runs' in result);
+  assert.deepEqual(result.runs, { ours: [10, 30, 20], baseline: [40, 20, 30] });
+});
+
 test('a failing figure is not measured, with its error, and is torn down', async () => {
   const calls: string[] = [];
   const failing = scripted(calls, [1, 2], [1], {

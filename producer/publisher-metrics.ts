@@ -3,13 +3,13 @@
  * transports. Read from the counts they keep when the registry is scraped,
  * so `addEvent` pays nothing for them.
  */
+import { Counter, Gauge } from 'prom-client';
 import {
   METRIC_PREFIX,
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
-  sampledGauge,
+  sampled,
 } from '../common/metrics/metrics.js';
 
 /** What a transport reports to the metrics; every count is since it was made. */
@@ -52,49 +52,49 @@ export class PublisherMetrics {
         return [{ transport: counts.transport }, pick(counts) ?? 0] as const;
       });
     const labelNames = ['transport'];
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${P}events_added_total`,
       help: 'Events accepted by addEvent.',
       read: () => each((c) => c.added),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${P}events_spooled_total`,
       help: 'Events written to the local spool.',
       read: () => each((c) => c.spooled),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${P}events_acknowledged_total`,
       help: 'Events acknowledged by Kafka (acks=all), or written and synced to the local spool.',
       read: () => each((c) => c.counts?.acknowledged),
     });
-    sampledGauge({
+    sampled(Gauge, {
       registry,
       labelNames,
       name: `${P}spool_depth_events`,
       help: 'Events in the spool not acknowledged yet.',
       read: () => each((c) => c.counts?.depth),
     });
-    sampledGauge({
+    sampled(Gauge, {
       registry,
       labelNames,
       name: `${P}spool_bytes`,
       help: 'Bytes of the spool on disk.',
       read: () => each((c) => c.counts?.spoolBytes),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${P}ship_errors_total`,
       help: 'Sends to Kafka that failed (the events stay in the spool and are sent again).',
       read: () => each((c) => c.counts?.shipErrors),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${P}producer_restarts_total`,

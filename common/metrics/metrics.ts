@@ -10,7 +10,7 @@
  * transport) are read when the registry is scraped, not copied on every event:
  * a `sampled` metric sums what its observed components report at that moment.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Counter, type Gauge, Registry } from 'prom-client';
 
 export { Registry };
 
@@ -30,26 +30,13 @@ export interface SampledMetric {
   read: () => Iterable<Sample> | Promise<Iterable<Sample>>;
 }
 
-/** A counter whose value is read from the components when the registry is scraped. */
-export function sampledCounter(metric: SampledMetric): Counter {
-  const { registry, name, help, labelNames = [], read } = metric;
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const samples = await read();
-      this.reset();
-      for (const [labels, value] of samples) this.inc(labels, value);
-    },
-  });
-}
+/** The prom-client class of a sampled metric. */
+export type SampledType = typeof Counter | typeof Gauge;
 
-/** A gauge whose value is read from the components when the registry is scraped. */
-export function sampledGauge(metric: SampledMetric): Gauge {
+/** A counter or a gauge whose value is read from the components when the registry is scraped. */
+export function sampled(type: SampledType, metric: SampledMetric): Counter | Gauge {
   const { registry, name, help, labelNames = [], read } = metric;
-  return new Gauge({
+  return new type({
     name,
     help,
     labelNames,

@@ -3,14 +3,13 @@
  * registry is scraped; object sizes, upload times and retries are recorded
  * where they happen (once per object or per retry, never per event).
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   METRIC_PREFIX,
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
-  sampledGauge,
+  sampled,
 } from '../../common/metrics/metrics.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import type { ArchiveStats } from './archiver-options.js';
@@ -37,37 +36,37 @@ export class ArchiverMetrics {
     const registry = this.registry;
     const stat = (pick: (s: ArchiveStats) => number): Sample[] =>
       [...this.archivers].map((archiver) => [{}, pick(archiver.stats)] as const);
-    sampledCounter({
+    sampled(Counter, {
       registry,
       name: `${A}records_in_total`,
       help: 'Records taken from the source (events, duplicates and dead letters).',
       read: () => stat((s) => s.records),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       name: `${A}events_archived_total`,
       help: 'Events in the archive objects written.',
       read: () => stat((s) => s.events),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       name: `${A}objects_written_total`,
       help: 'Archive objects written.',
       read: () => stat((s) => s.objects),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       name: `${A}duplicates_dropped_total`,
       help: 'Records dropped as duplicates of an event already archived.',
       read: () => stat((s) => s.duplicatesDropped),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       name: `${A}dead_letters_total`,
       help: 'Records that do not decode, sent to the dead letters.',
       read: () => stat((s) => s.deadLetters),
     });
-    sampledGauge({
+    sampled(Gauge, {
       registry,
       name: `${A}consumer_lag_events`,
       help: 'Records on the source beyond what this archiver has archived, per partition it handles.',

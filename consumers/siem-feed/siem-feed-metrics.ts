@@ -2,12 +2,13 @@
  * Metrics of the SIEM feed, read from the members' counts when the registry
  * is scraped.
  */
+import { Counter } from 'prom-client';
 import {
   METRIC_PREFIX,
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
+  sampled,
 } from '../../common/metrics/metrics.js';
 
 /** What a feed member reports to its metrics. */
@@ -34,35 +35,35 @@ export class SiemFeedMetrics {
     const each = (pick: (feed: ObservedFeed) => number): Sample[] =>
       [...this.feeds].map((feed) => [{ format: feed.format }, pick(feed)] as const);
     const labelNames = ['format'];
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${S}records_in_total`,
       help: 'Records read from the events topic (published, dead-lettered, or skipped as published before).',
       read: () => each((f) => f.stats.published + f.stats.deadLettered + f.stats.skipped),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${S}records_out_total`,
       help: 'Events published on the output topic, by format (committed transactions).',
       read: () => each((f) => f.stats.published),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${S}dead_letters_total`,
       help: 'Records that do not decode, sent to the dead-letter topic.',
       read: () => each((f) => f.stats.deadLettered),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${S}transactions_total`,
       help: 'Transactions committed.',
       read: () => each((f) => f.stats.transactions),
     });
-    sampledCounter({
+    sampled(Counter, {
       registry,
       labelNames,
       name: `${S}transactions_aborted_total`,

@@ -8,19 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
-import { PartitionObjects } from './objects.js';
-import {
-  brokers,
-  endOffsets,
-  mode,
-  ObjectWriter,
-  positive,
-  produceSettings,
-  report,
-  required,
-  requests,
-  topic,
-} from './side.js';
+import { brokers, runSide, topic } from './side.js';
 
 const version = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string })
   .version;
@@ -31,69 +19,42 @@ const kafka = new kafkajs.Kafka({
   logLevel: kafkajs.logLevel.NOTHING,
 });
 
-async function produce(): Promise<void> {
-  const { count, requests: batches } = await requests();
-  const { ackTimeoutMs } = produceSettings();
-  const started = process.hrtime.bigint();
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  for (const messages of batches)
-    await producer.send({
-      topic,
-      acks: -1,
-      timeout: ackTimeoutMs,
-      compression: kafkajs.CompressionTypes.GZIP,
-      messages,
+await runSide(client, {
+  async produce({ requests, settings, timed }) {
+    await timed(async () => {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      for (const messages of requests)
+        await producer.send({
+          topic,
+          acks: -1,
+          timeout: settings.ackTimeoutMs,
+          compression: kafkajs.CompressionTypes.GZIP,
+          messages,
+        });
+      await producer.disconnect();
     });
-  await producer.disconnect();
-  report(count, started, 0, client);
-}
-
-async function consume(): Promise<void> {
-  const objects = new PartitionObjects(await endOffsets(), positive('BENCH_OBJECT_EVENTS'));
-  const writer = new ObjectWriter();
-  const started = process.hrtime.bigint();
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  if (objects.done) done();
-  const consumer = kafka.consumer({
-    groupId: required('BENCH_GROUP'),
-    sessionTimeout: 30_000,
-    maxBytesPerPartition: 1024 * 1024,
-    allowAutoTopicCreation: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      for (const message of batch.messages) {
-        const object = objects.add(
-          batch.partition,
-          Number(message.offset),
-          message.value ?? Buffer.alloc(0),
-        );
-        if (object === undefined) continue;
-        await writer.write(object);
-        await consumer.commitOffsets([
-          { topic, partition: object.partition, offset: String(object.next) },
-        ]);
-        if (objects.done) done();
-      }
-      await payload.heartbeat();
-    },
-  });
-  await finished;
-  await consumer.disconnect();
-  report(writer.events, started, writer.objects, client);
-  writer.close();
-}
-
-await (mode === 'produce' ? produce() : consume());
+  },
+  async consume(side) {
+    const consumer = kafka.consumer({
+      groupId: side.group,
+      sessionTimeout: 30_000,
+      maxBytesPerPartition: 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: side.eachBatch(consumer),
+    });
+    await side.finished;
+    await consumer.disconnect();
+  },
+});

@@ -34,10 +34,12 @@ import {
   type BenchMessage,
 } from '../kafka/events.js';
 import {
+  archiverGroup,
   brokers,
   createBucket,
   createTopics,
   deleteBucket,
+  deleteGroups,
   deleteTopics,
   kafkaClient,
   MAIN,
@@ -313,7 +315,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
     },
     async ours(ctx) {
       return onFilledTopic('ours', (topic) => {
-        groups.push(`bench-archiver-${topic}`);
+        groups.push(archiverGroup(topic));
         return runChild(process.execPath, [MAIN, 'archive', '--once'], {
           env: {
             PATH: process.env['PATH'] ?? '',
@@ -323,7 +325,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
             AUDIT_DLQ_TOPIC: `${topic}.dlq`,
             AUDIT_ARCHIVE_STORE: 's3',
             AUDIT_ARCHIVE_PREFIX: `ours-${++runs}`,
-            AUDIT_ARCHIVER_GROUP: `bench-archiver-${topic}`,
+            AUDIT_ARCHIVER_GROUP: archiverGroup(topic),
             AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
             AUDIT_LOG_LEVEL: 'warn',
             ...s3Env(ctx, bucket),
@@ -352,16 +354,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
     },
     async teardown(ctx) {
       if (measure === 'rss') Object.assign(archivePeaks, { count: 0, ours: [], baseline: [] });
-      if (groups.length > 0) {
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin
-          .deleteGroups(groups.splice(0))
-          .catch((error: unknown) =>
-            ctx.log(`could not delete groups: ${(error as Error).message}`),
-          );
-        await admin.disconnect();
-      }
+      await deleteGroups(ctx, kafka, groups.splice(0));
       await deleteBucket(ctx, bucket).catch((error: unknown) =>
         ctx.log(`could not delete bucket ${bucket}: ${(error as Error).message}`),
       );

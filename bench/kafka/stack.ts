@@ -82,6 +82,29 @@ export async function deleteTopics(kafka: Kafka, topics: readonly string[]): Pro
   }
 }
 
+/** The archiver's consumer group of a run on `topic`: its own, so that no other member on the broker joins it. */
+export function archiverGroup(topic: string): string {
+  return `bench-archiver-${topic}`;
+}
+
+/** Deletes the consumer groups a figure made; a failure is logged, the figure's results stand. */
+export async function deleteGroups(
+  ctx: BenchContext,
+  kafka: Kafka,
+  groups: readonly string[],
+): Promise<void> {
+  if (groups.length === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([...groups]);
+  } catch (error) {
+    ctx.log(`could not delete groups ${groups.join(', ')}: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The sum of the partitions' end offsets: the records on a fresh topic. */
 export async function recordsOn(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();

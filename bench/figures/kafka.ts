@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import kafkajs, { type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { BATCH_DEFAULTS } from '../../consumers/archiver/batch-policy.js';
 import { createKafka } from '../../kafka/client.js';
 import { kafkaSettingsFromEnv } from '../../kafka/settings.js';
@@ -46,6 +46,7 @@ import {
   recordsOn,
   runChild,
   s3Env,
+  sendBare,
   setting,
   uniqueName,
 } from '../kafka/stack.js';
@@ -74,29 +75,6 @@ async function withTopic(
     return expected / elapsed;
   } finally {
     await deleteTopics(kafka, [topic]);
-  }
-}
-
-/** The project's producer settings on a bare kafkajs producer: idempotent, one request in flight, murmur2. */
-async function sendBare(kafka: Kafka, topic: string, requests: BenchMessage[][]): Promise<void> {
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  try {
-    for (const messages of requests)
-      await producer.send({
-        topic,
-        acks: -1,
-        timeout: ackTimeoutMs,
-        compression: kafkajs.CompressionTypes.GZIP,
-        messages,
-      });
-  } finally {
-    await producer.disconnect();
   }
 }
 
@@ -147,7 +125,7 @@ function produceVsKafkajs(): Figure {
     async baseline() {
       return withTopic(kafka, count, async (topic) => {
         const started = process.hrtime.bigint();
-        await sendBare(kafka, topic, requests);
+        await sendBare(kafka, topic, requests, ackTimeoutMs);
         return seconds(started);
       });
     },
@@ -277,7 +255,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
       { topic: `${topic}.dlq`, partitions: 1 },
     ]);
     try {
-      await sendBare(kafka, topic, requests);
+      await sendBare(kafka, topic, requests, ackTimeoutMs);
       const { seconds, stdout, peakKiB } = await run(topic);
       const events = Number(/archived (\d+) events/.exec(stdout)?.[1] ?? Number.NaN);
       if (events !== count)

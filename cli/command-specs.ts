@@ -7,7 +7,7 @@
 import { CONFIG_OPTION, type CommandSpec } from './args.js';
 import { AUDIT_EVENT_TYPES } from '../schemas/event-type.js';
 import { FILTER_PARAMS } from '../consumers/exporter/filter.js';
-import { SIEM_FORMATS } from '../schemas/siem/index.js';
+import { SIEM_FORMATS } from '../schemas/siem/formats.js';
 
 export const DEMO_COMMAND = {
   name: 'demo',

@@ -3,13 +3,13 @@
  * transports. Read from the counts they keep when the registry is scraped,
  * so `addEvent` pays nothing for them.
  */
+import { Gauge } from 'prom-client';
 import {
   METRIC_PREFIX,
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
-  sampledGauge,
+  registerSampled,
 } from '../common/metrics/metrics.js';
 
 /** What a transport reports to the metrics; every count is since it was made. */
@@ -45,62 +45,58 @@ export class PublisherMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
-    const registry = this.registry;
     const each = (pick: (c: PublisherCounts) => number | undefined): Sample[] =>
       [...this.trails].map((read) => {
         const counts = read();
         return [{ transport: counts.transport }, pick(counts) ?? 0] as const;
       });
-    const labelNames = ['transport'];
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${P}events_added_total`,
-      help: 'Events accepted by addEvent.',
-      read: () => each((c) => c.added),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${P}events_spooled_total`,
-      help: 'Events written to the local spool.',
-      read: () => each((c) => c.spooled),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${P}events_acknowledged_total`,
-      help: 'Events acknowledged by Kafka (acks=all), or written and synced to the local spool.',
-      read: () => each((c) => c.counts?.acknowledged),
-    });
-    sampledGauge({
-      registry,
-      labelNames,
-      name: `${P}spool_depth_events`,
-      help: 'Events in the spool not acknowledged yet.',
-      read: () => each((c) => c.counts?.depth),
-    });
-    sampledGauge({
-      registry,
-      labelNames,
-      name: `${P}spool_bytes`,
-      help: 'Bytes of the spool on disk.',
-      read: () => each((c) => c.counts?.spoolBytes),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${P}ship_errors_total`,
-      help: 'Sends to Kafka that failed (the events stay in the spool and are sent again).',
-      read: () => each((c) => c.counts?.shipErrors),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${P}producer_restarts_total`,
-      help: 'Kafka producer sessions started anew after a failed send.',
-      read: () => each((c) => c.counts?.producerRestarts),
-    });
+    const labels = ['transport'];
+    registerSampled(this.registry, [
+      {
+        name: `${P}events_added_total`,
+        help: 'Events accepted by addEvent.',
+        labels,
+        read: () => each((c) => c.added),
+      },
+      {
+        name: `${P}events_spooled_total`,
+        help: 'Events written to the local spool.',
+        labels,
+        read: () => each((c) => c.spooled),
+      },
+      {
+        name: `${P}events_acknowledged_total`,
+        help: 'Events acknowledged by Kafka (acks=all), or written and synced to the local spool.',
+        labels,
+        read: () => each((c) => c.counts?.acknowledged),
+      },
+      {
+        type: Gauge,
+        name: `${P}spool_depth_events`,
+        help: 'Events in the spool not acknowledged yet.',
+        labels,
+        read: () => each((c) => c.counts?.depth),
+      },
+      {
+        type: Gauge,
+        name: `${P}spool_bytes`,
+        help: 'Bytes of the spool on disk.',
+        labels,
+        read: () => each((c) => c.counts?.spoolBytes),
+      },
+      {
+        name: `${P}ship_errors_total`,
+        help: 'Sends to Kafka that failed (the events stay in the spool and are sent again).',
+        labels,
+        read: () => each((c) => c.counts?.shipErrors),
+      },
+      {
+        name: `${P}producer_restarts_total`,
+        help: 'Kafka producer sessions started anew after a failed send.',
+        labels,
+        read: () => each((c) => c.counts?.producerRestarts),
+      },
+    ]);
   }
 
   /** Reports a trail's counts from now on (called by AuditTrail). */

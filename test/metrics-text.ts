@@ -1,4 +1,6 @@
 /** A small reader of the Prometheus text format, for the tests that scrape /metrics. */
+import { readFileSync } from 'node:fs';
+
 export interface MetricSample {
   name: string;
   labels: Record<string, string>;
@@ -34,4 +36,21 @@ export function metricValue(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   return matching.length === 0 ? undefined : matching.reduce((sum, s) => sum + s.value, 0);
+}
+
+/** The metrics a scrape declares (its `# TYPE` lines) whose name starts with `prefix`: name -> type. */
+export function declaredMetrics(text: string, prefix: string): Map<string, string> {
+  const declared = new Map<string, string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm))
+    if ((name as string).startsWith(prefix)) declared.set(name as string, type as string);
+  return declared;
+}
+
+/** The metrics docs/metrics.md lists (its table rows) whose name starts with `prefix`: name -> type. */
+export function documentedMetrics(prefix: string): Map<string, string> {
+  const docs = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+  const documented = new Map<string, string>();
+  for (const [, name, type] of docs.matchAll(/^\| `(\w+)` +\| (\w+) /gm))
+    if ((name as string).startsWith(prefix)) documented.set(name as string, type as string);
+  return documented;
 }

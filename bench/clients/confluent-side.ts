@@ -11,20 +11,7 @@
  * messages), from the beginning, no auto-commit, 1 MiB per partition fetch,
  * commitOffsets after each object.
  */
-import { PartitionObjects } from './objects.js';
-import {
-  brokers,
-  endOffsets,
-  loadClient,
-  mode,
-  ObjectWriter,
-  positive,
-  produceSettings,
-  report,
-  required,
-  requests,
-  topic,
-} from './side.js';
+import { brokers, loadClient, runSide, topic } from './side.js';
 
 /** What the side uses of the KafkaJS-compatible API of @confluentinc/kafka-javascript. */
 interface CompatBatch {
@@ -67,76 +54,47 @@ const kafka = new KafkaJS.Kafka({
   kafkaJS: { clientId: 'audit-trail-bench-confluent', brokers, logLevel: KafkaJS.logLevel.NOTHING },
 });
 
-async function produce(): Promise<void> {
-  const { count, requests: batches } = await requests();
-  const { maxEvents, maxBytes, lingerMs, ackTimeoutMs } = produceSettings();
-  const started = process.hrtime.bigint();
-  const producer = kafka.producer({
-    kafkaJS: {
-      idempotent: true,
-      maxInFlightRequests: 1,
-      acks: -1,
-      compression: KafkaJS.CompressionTypes.GZIP,
-      allowAutoTopicCreation: false,
-      timeout: ackTimeoutMs,
-    },
-    'batch.num.messages': maxEvents,
-    'batch.size': maxBytes,
-    'linger.ms': lingerMs,
-  });
-  await producer.connect();
-  // librdkafka queues and batches by itself; its queue holds 100,000 messages by default.
-  const queued: Promise<unknown>[] = [];
-  for (const messages of batches) {
-    queued.push(producer.send({ topic, messages }));
-    if (queued.length >= QUEUED_REQUESTS) await queued.shift();
-  }
-  await Promise.all(queued);
-  await producer.disconnect();
-  report(count, started, 0, client);
-}
-
-async function consume(): Promise<void> {
-  const objects = new PartitionObjects(await endOffsets(), positive('BENCH_OBJECT_EVENTS'));
-  const writer = new ObjectWriter();
-  const started = process.hrtime.bigint();
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  if (objects.done) done();
-  const consumer = kafka.consumer({
-    kafkaJS: {
-      groupId: required('BENCH_GROUP'),
-      fromBeginning: true,
-      autoCommit: false,
-      sessionTimeout: 30_000,
-    },
-    'max.partition.fetch.bytes': 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic] });
-  await consumer.run({
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      for (const message of batch.messages) {
-        const object = objects.add(
-          batch.partition,
-          Number(message.offset),
-          message.value ?? Buffer.alloc(0),
-        );
-        if (object === undefined) continue;
-        await writer.write(object);
-        await consumer.commitOffsets([
-          { topic, partition: object.partition, offset: String(object.next) },
-        ]);
-        if (objects.done) done();
+await runSide(client, {
+  async produce({ requests, settings, timed }) {
+    await timed(async () => {
+      const producer = kafka.producer({
+        kafkaJS: {
+          idempotent: true,
+          maxInFlightRequests: 1,
+          acks: -1,
+          compression: KafkaJS.CompressionTypes.GZIP,
+          allowAutoTopicCreation: false,
+          timeout: settings.ackTimeoutMs,
+        },
+        'batch.num.messages': settings.maxEvents,
+        'batch.size': settings.maxBytes,
+        'linger.ms': settings.lingerMs,
+      });
+      await producer.connect();
+      // librdkafka queues and batches by itself; its queue holds 100,000 messages by default.
+      const queued: Promise<unknown>[] = [];
+      for (const messages of requests) {
+        queued.push(producer.send({ topic, messages }));
+        if (queued.length >= QUEUED_REQUESTS) await queued.shift();
       }
-      await payload.heartbeat();
-    },
-  });
-  await finished;
-  await consumer.disconnect();
-  report(writer.events, started, writer.objects, client);
-  writer.close();
-}
-
-await (mode === 'produce' ? produce() : consume());
+      await Promise.all(queued);
+      await producer.disconnect();
+    });
+  },
+  async consume(side) {
+    const consumer = kafka.consumer({
+      kafkaJS: {
+        groupId: side.group,
+        fromBeginning: true,
+        autoCommit: false,
+        sessionTimeout: 30_000,
+      },
+      'max.partition.fetch.bytes': 1024 * 1024,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({ eachBatch: side.eachBatch(consumer) });
+    await side.finished;
+    await consumer.disconnect();
+  },
+});

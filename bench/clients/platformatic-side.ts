@@ -8,20 +8,7 @@
  * earliest offset, 1 MiB per partition fetch, no autocommit, writing the raw
  * values to S3 objects and committing after each (the message's commit()).
  */
-import { PartitionObjects } from './objects.js';
-import {
-  brokers,
-  endOffsets,
-  loadClient,
-  mode,
-  ObjectWriter,
-  positive,
-  produceSettings,
-  report,
-  required,
-  requests,
-  topic,
-} from './side.js';
+import { brokers, loadClient, runSide, topic } from './side.js';
 
 /** What the side uses of @platformatic/kafka's API. */
 interface PlatformaticMessage {
@@ -49,71 +36,66 @@ const NAME = '@platformatic/kafka';
 const { module: kafka, version } = await loadClient<PlatformaticModule>(NAME);
 const client = `${NAME} ${version}`;
 
-async function produce(): Promise<void> {
-  const { count, requests: batches } = await requests();
-  const { ackTimeoutMs } = produceSettings();
-  const prepared = batches.map((messages) =>
-    messages.map(({ key, value, headers }) => ({
-      topic,
-      key: Buffer.from(key),
-      value,
-      headers: new Map(
-        Object.entries(headers).map(([name, text]) => [Buffer.from(name), Buffer.from(text)]),
-      ),
-    })),
-  );
-  const started = process.hrtime.bigint();
-  const producer = new kafka.Producer({
-    clientId: 'audit-trail-bench-platformatic',
-    bootstrapBrokers: brokers,
-    idempotent: true,
-    acks: -1,
-    compression: 'gzip',
-    partitioner: kafka.compatibilityPartitioner,
-    autocreateTopics: false,
-    timeout: ackTimeoutMs,
-  });
-  for (const messages of prepared) await producer.send({ messages });
-  await producer.close();
-  report(count, started, 0, client);
-}
-
-async function consume(): Promise<void> {
-  const objects = new PartitionObjects(await endOffsets(), positive('BENCH_OBJECT_EVENTS'));
-  const writer = new ObjectWriter();
-  const started = process.hrtime.bigint();
-  const consumer = new kafka.Consumer({
-    clientId: 'audit-trail-bench-platformatic',
-    bootstrapBrokers: brokers,
-    groupId: required('BENCH_GROUP'),
-    sessionTimeout: 30_000,
-    maxBytesPerPartition: 1024 * 1024,
-    autocommit: false,
-  });
-  if (!objects.done) {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false,
-      maxBytesPerPartition: 1024 * 1024,
-    });
-    for await (const message of stream) {
-      const object = objects.add(message.partition, Number(message.offset), message.value);
-      if (object === undefined) continue;
-      await writer.write(object);
-      await new Promise<void>((resolve, reject) =>
-        message.commit((error) =>
-          error === undefined || error === null ? resolve() : reject(error),
+await runSide(client, {
+  async produce({ requests, settings, timed }) {
+    const prepared = requests.map((messages) =>
+      messages.map(({ key, value, headers }) => ({
+        topic,
+        key: Buffer.from(key),
+        value,
+        headers: new Map(
+          Object.entries(headers).map(([name, text]) => [Buffer.from(name), Buffer.from(text)]),
         ),
-      );
-      if (objects.done) break;
+      })),
+    );
+    await timed(async () => {
+      const producer = new kafka.Producer({
+        clientId: 'audit-trail-bench-platformatic',
+        bootstrapBrokers: brokers,
+        idempotent: true,
+        acks: -1,
+        compression: 'gzip',
+        partitioner: kafka.compatibilityPartitioner,
+        autocreateTopics: false,
+        timeout: settings.ackTimeoutMs,
+      });
+      for (const messages of prepared) await producer.send({ messages });
+      await producer.close();
+    });
+  },
+  async consume(side) {
+    const consumer = new kafka.Consumer({
+      clientId: 'audit-trail-bench-platformatic',
+      bootstrapBrokers: brokers,
+      groupId: side.group,
+      sessionTimeout: 30_000,
+      maxBytesPerPartition: 1024 * 1024,
+      autocommit: false,
+    });
+    if (!side.done) {
+      const stream = await consumer.consume({
+        topics: [topic],
+        mode: 'committed',
+        fallbackMode: 'earliest',
+        autocommit: false,
+        maxBytesPerPartition: 1024 * 1024,
+      });
+      for await (const message of stream) {
+        await side.take(
+          message.partition,
+          Number(message.offset),
+          message.value,
+          () =>
+            new Promise<void>((resolve, reject) =>
+              message.commit((error) =>
+                error === undefined || error === null ? resolve() : reject(error),
+              ),
+            ),
+        );
+        if (side.done) break;
+      }
+      await stream.close();
     }
-    await stream.close();
-  }
-  await consumer.close();
-  report(writer.events, started, writer.objects, client);
-  writer.close();
-}
-
-await (mode === 'produce' ? produce() : consume());
+    await consumer.close();
+  },
+});

@@ -1,7 +1,9 @@
 /**
  * What every client's side (bench/clients/*-side.ts, each its own process)
  * shares: its settings from the environment, the messages to produce, the
- * S3 objects of the bare consumer, the end offsets to stop at, and the report.
+ * S3 objects of the bare consumer (each written, then committed), the end
+ * offsets to stop at, the clock and the report. A side gives `runSide` its
+ * produce and consume loops and nothing else.
  *
  *   BENCH_MODE=produce|consume BENCH_BROKERS=... BENCH_TOPIC=...
  *   produce: BENCH_MESSAGES=FILE BENCH_BATCH_EVENTS BENCH_BATCH_BYTES BENCH_LINGER_MS BENCH_ACK_TIMEOUT_MS
@@ -16,47 +18,64 @@ import kafkajs from 'kafkajs';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { batches } from '../kafka/events.js';
 import { s3Client } from '../kafka/stack.js';
-import { objectBody, objectKey, type ObjectToWrite } from './objects.js';
+import { objectBody, objectKey, type ObjectToWrite, PartitionObjects } from './objects.js';
 import { decodeMessages, formatSideReport, type WireMessage } from './wire.js';
 
-export function required(name: string): string {
+function required(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`${name} is required`);
   return value;
 }
 
-export function positive(name: string): number {
+function positive(name: string): number {
   const value = Number(required(name));
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
   return value;
 }
 
-export const mode = required('BENCH_MODE');
+const mode = required('BENCH_MODE');
 if (mode !== 'produce' && mode !== 'consume')
   throw new Error(`BENCH_MODE must be produce or consume, got ${mode}`);
 export const brokers = required('BENCH_BROKERS').split(',');
 export const topic = required('BENCH_TOPIC');
 
 /** The produce settings of the project's producer, as the figure hands them over. */
-export function produceSettings(): {
+export interface ProduceSettings {
   maxEvents: number;
   maxBytes: number;
   lingerMs: number;
   ackTimeoutMs: number;
-} {
-  return {
+}
+
+/** What the produce loop of a side is given. */
+export interface ProduceWork {
+  /** The messages to produce, cut into requests as the project's producer cuts them. */
+  requests: WireMessage[][];
+  settings: ProduceSettings;
+  /** Runs `send` on the clock: what a side does before (preparing its messages) is not timed. */
+  timed: (send: () => Promise<void>) => Promise<void>;
+}
+
+async function produce(client: string, loop: (work: ProduceWork) => Promise<void>): Promise<void> {
+  const messages = decodeMessages(await readFile(required('BENCH_MESSAGES')));
+  const settings: ProduceSettings = {
     maxEvents: positive('BENCH_BATCH_EVENTS'),
     maxBytes: positive('BENCH_BATCH_BYTES'),
     lingerMs: positive('BENCH_LINGER_MS'),
     ackTimeoutMs: positive('BENCH_ACK_TIMEOUT_MS'),
   };
-}
-
-/** The messages to produce, cut into requests as the project's producer cuts them. */
-export async function requests(): Promise<{ count: number; requests: WireMessage[][] }> {
-  const messages = decodeMessages(await readFile(required('BENCH_MESSAGES')));
-  const { maxEvents, maxBytes } = produceSettings();
-  return { count: messages.length, requests: batches(messages, maxEvents, maxBytes) };
+  const requests = batches(messages, settings.maxEvents, settings.maxBytes);
+  let started: bigint | undefined;
+  await loop({
+    requests,
+    settings,
+    async timed(send) {
+      started = process.hrtime.bigint();
+      await send();
+    },
+  });
+  if (started === undefined) throw new Error('the produce side sent nothing on the clock');
+  report(messages.length, started, 0, client);
 }
 
 /** The client package from BENCH_CLIENT_DIR: its module (CommonJS or ESM) and its version. */
@@ -72,7 +91,7 @@ export async function loadClient<T>(name: string): Promise<{ module: T; version:
 }
 
 /** Each partition's end offset now (the records to consume), read with kafkajs's admin. */
-export async function endOffsets(): Promise<Map<number, number>> {
+async function endOffsets(): Promise<Map<number, number>> {
   const kafka = new kafkajs.Kafka({
     clientId: 'audit-trail-bench-ends',
     brokers,
@@ -88,38 +107,116 @@ export async function endOffsets(): Promise<Map<number, number>> {
   }
 }
 
-/** Writes the consume side's objects to S3 (raw values, as bench/kafka/bare-archiver.ts). */
-export class ObjectWriter {
-  readonly s3: S3Client = s3Client(process.env as Record<string, string>);
-  readonly bucket = required('S3_BUCKET');
-  readonly prefix = required('BENCH_PREFIX');
-  events = 0;
-  objects = 0;
+/** The commit of a KafkaJS-shaped consumer (kafkajs, and the compatible API of @confluentinc/kafka-javascript). */
+interface CommitsOffsets {
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+}
 
-  async write(object: ObjectToWrite): Promise<void> {
+/** A batch of a KafkaJS-shaped consumer's eachBatch. */
+interface EachBatchPayload {
+  batch: { partition: number; messages: { offset: string; value: Buffer | null }[] };
+  heartbeat(): Promise<void>;
+}
+
+/**
+ * The consume side's objects: the records up to the end offsets at start, cut
+ * per partition, each object written to S3 (raw values, as
+ * bench/kafka/bare-archiver.ts) and then committed.
+ */
+export class ConsumeSide {
+  readonly group = required('BENCH_GROUP');
+  readonly #s3: S3Client = s3Client(process.env as Record<string, string>);
+  readonly #bucket = required('S3_BUCKET');
+  readonly #prefix = required('BENCH_PREFIX');
+  readonly #objects: PartitionObjects;
+  #events = 0;
+  #written = 0;
+  readonly #started: bigint;
+  #finish!: () => void;
+  /** Resolves when every record up to the end offsets is in an object written and committed. */
+  readonly finished = new Promise<void>((resolve) => (this.#finish = resolve));
+
+  private constructor(ends: ReadonlyMap<number, number>) {
+    this.#objects = new PartitionObjects(ends, positive('BENCH_OBJECT_EVENTS'));
+    this.#started = process.hrtime.bigint();
+    if (this.done) this.#finish();
+  }
+
+  static async start(): Promise<ConsumeSide> {
+    return new ConsumeSide(await endOffsets());
+  }
+
+  get done(): boolean {
+    return this.#objects.done;
+  }
+
+  /** A record: when it completes an object, the object is written to S3, then `commit`ted. */
+  async take(
+    partition: number,
+    offset: number,
+    value: Buffer,
+    commit: (object: ObjectToWrite) => Promise<void>,
+  ): Promise<void> {
+    const object = this.#objects.add(partition, offset, value);
+    if (object === undefined) return;
     const body = objectBody(object.values);
-    await this.s3.send(
+    await this.#s3.send(
       new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: objectKey(this.prefix, topic, object),
+        Bucket: this.#bucket,
+        Key: objectKey(this.#prefix, topic, object),
         Body: body,
         ContentLength: body.length,
       }),
     );
-    this.events += object.values.length;
-    this.objects++;
+    this.#events += object.values.length;
+    this.#written++;
+    await commit(object);
+    if (this.done) this.#finish();
   }
 
-  close(): void {
-    this.s3.destroy();
+  /** The eachBatch of a KafkaJS-shaped consumer: each object committed with `commitOffsets`. */
+  eachBatch(consumer: CommitsOffsets): (payload: EachBatchPayload) => Promise<void> {
+    const commit = (object: ObjectToWrite): Promise<void> =>
+      consumer.commitOffsets([{ topic, partition: object.partition, offset: String(object.next) }]);
+    return async (payload) => {
+      const { batch } = payload;
+      for (const message of batch.messages)
+        await this.take(
+          batch.partition,
+          Number(message.offset),
+          message.value ?? Buffer.alloc(0),
+          commit,
+        );
+      await payload.heartbeat();
+    };
+  }
+
+  report(client: string): void {
+    report(this.#events, this.#started, this.#written, client);
+    this.#s3.destroy();
   }
 }
 
-export function seconds(started: bigint): number {
+/** Runs the side BENCH_MODE names, with the client's produce or consume loop, and prints its report. */
+export async function runSide(
+  client: string,
+  loops: {
+    produce: (work: ProduceWork) => Promise<void>;
+    /** Consumes from the beginning (a fresh group) until `side.finished`, each record given to `side.take`. */
+    consume: (side: ConsumeSide) => Promise<void>;
+  },
+): Promise<void> {
+  if (mode === 'produce') return produce(client, loops.produce);
+  const side = await ConsumeSide.start();
+  await loops.consume(side);
+  side.report(client);
+}
+
+function seconds(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-export function report(events: number, started: bigint, objects: number, client: string): void {
+function report(events: number, started: bigint, objects: number, client: string): void {
   process.stdout.write(
     formatSideReport({ events, seconds: seconds(started), objects, client, node: process.version }),
   );

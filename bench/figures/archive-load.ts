@@ -21,10 +21,12 @@ import type { Kafka } from 'kafkajs';
 import type { BenchContext, Figure, PairedRun } from '../figure.js';
 import { ndjson, simulatedEvents, SOURCE } from '../kafka/events.js';
 import {
+  archiverGroup,
   brokers,
   createBucket,
   createTopics,
   deleteBucket,
+  deleteGroups,
   deleteTopics,
   kafkaClient,
   MAIN,
@@ -50,11 +52,6 @@ async function peakRssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kib = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0);
   return kib / 1024;
-}
-
-/** The archiver's consumer group of a run: its own, so that no other member on the broker joins it. */
-function archiverGroup(topic: string): string {
-  return `bench-archiver-${topic}`;
 }
 
 /** Events the archiver's group has committed on `topic`: archived, since it commits only written objects. */
@@ -188,14 +185,7 @@ function archiveUnderLoad(): Figure {
     } finally {
       if (archiver !== undefined && archiver.exitCode === null) archiver.kill('SIGKILL');
       await deleteTopics(kafka, [topic, dlq]);
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin
-        .deleteGroups([archiverGroup(topic)])
-        .catch((error: unknown) =>
-          ctx.log(`could not delete the archiver's group: ${(error as Error).message}`),
-        )
-        .finally(() => admin.disconnect());
+      await deleteGroups(ctx, kafka, [archiverGroup(topic)]);
       for (const spool of spools) await rm(spool, { recursive: true, force: true });
     }
   }

@@ -29,6 +29,7 @@ import {
   createBucket,
   createTopics,
   deleteBucket,
+  deleteGroups,
   deleteTopics,
   kafkaClient,
   recordsOn,
@@ -117,17 +118,28 @@ function prepare(client: Client): Runtime | { reason: string } {
   return { node: node.path, clientDir: installed.path };
 }
 
-const KAFKAJS: Runtime = { node: process.execPath, clientDir: undefined };
+/** A side to run: its script (`<name>-side.js`), its Node.js and client, and the client its report must name. */
+interface Side {
+  name: 'kafkajs' | Client['name'];
+  runtime: Runtime;
+  client: string;
+}
+
+const KAFKAJS: Side = {
+  name: 'kafkajs',
+  runtime: { node: process.execPath, clientDir: undefined },
+  client: 'kafkajs',
+};
 
 /** Runs one side to its end and returns its report, checked against the expected client and count. */
 async function runSide(
   ctx: BenchContext,
-  side: 'kafkajs' | Client['name'],
-  runtime: Runtime,
+  side: Side,
   env: Record<string, string>,
-  expect: { client: string; events: number },
+  events: number,
 ): Promise<SideReport> {
-  const run = await runChild(runtime.node, [join(SIDES, `${side}-side.js`)], {
+  const { runtime } = side;
+  const run = await runChild(runtime.node, [join(SIDES, `${side.name}-side.js`)], {
     env: {
       PATH: process.env['PATH'] ?? '',
       BENCH_BROKERS: brokers(ctx).join(','),
@@ -136,10 +148,10 @@ async function runSide(
     },
   });
   const report = parseSideReport(run.stdout);
-  if (!report.client.startsWith(expect.client))
-    throw new Error(`the ${side} side ran ${report.client}, not ${expect.client}`);
-  if (report.events !== expect.events)
-    throw new Error(`the ${side} side reports ${report.events} events, not ${expect.events}`);
+  if (!report.client.startsWith(side.client))
+    throw new Error(`the ${side.name} side ran ${report.client}, not ${side.client}`);
+  if (report.events !== events)
+    throw new Error(`the ${side.name} side reports ${report.events} events, not ${events}`);
   return report;
 }
 
@@ -158,107 +170,97 @@ function produceEnv(topic: string, messages: string): Record<string, string> {
 const SIZE =
   'Both sides: 200,000 simulated events (quick: 20,000), a fresh topic of 6 partitions, the same broker.';
 
-function produceFigure(client: Client): Figure {
-  let kafka: Kafka;
-  let count = 0;
-  let messages = '';
-  let runtime: Runtime;
-  const produceOn = async (
-    ctx: BenchContext,
-    side: 'kafkajs' | Client['name'],
-    on: Runtime,
-    expected: string,
-  ): Promise<number> => {
-    const topic = uniqueName('produce');
-    await createTopics(kafka, [{ topic, partitions: PARTITIONS }]);
+/** What a run of a client figure has: the events, written once for the sides, and a Kafka client. */
+interface Run {
+  kafka: Kafka;
+  count: number;
+  /** The file of the messages the produce sides send (bench/clients/wire.ts). */
+  messages: string;
+}
+
+/**
+ * A figure of `client` against kafkajs: the client installed when the figure
+ * is selected, the events written before the runs, one measurement a run of
+ * `measure` on a side (the client's, or kafkajs's) on a fresh topic of its own.
+ */
+function clientFigure(
+  client: Client,
+  kind: 'produce' | 'consume',
+  parts: {
+    description: string;
+    measure: (ctx: BenchContext, run: Run, side: Side, topic: string) => Promise<number>;
+    /** After the events are written, before the runs. */
+    setup?: (ctx: BenchContext, run: Run) => Promise<void>;
+    teardown?: (ctx: BenchContext, run: Run) => Promise<void>;
+  },
+): Figure {
+  const { description, measure } = parts;
+  let run: Run | undefined;
+  let ours: Side;
+  const measureOn = async (ctx: BenchContext, side: Side): Promise<number> => {
+    if (run === undefined) throw new Error('the figure was not set up');
+    const topic = uniqueName(kind);
+    await createTopics(run.kafka, [{ topic, partitions: PARTITIONS }]);
     try {
-      const report = await runSide(ctx, side, on, produceEnv(topic, messages), {
-        client: expected,
-        events: count,
-      });
-      const records = await recordsOn(kafka, topic);
-      if (records !== count)
-        throw new Error(`${topic} holds ${records} records after the run, not ${count}`);
-      return report.events / report.seconds;
+      return await measure(ctx, run, side, topic);
     } finally {
-      await deleteTopics(kafka, [topic]);
+      await deleteTopics(run.kafka, [topic]);
     }
   };
   return {
-    name: `produce_${client.name}_vs_kafkajs`,
+    name: `${kind}_${client.name}_vs_kafkajs`,
     unit: 'events/s',
     better: 'higher',
+    description,
+    needsStack: true,
+    unavailable() {
+      const prepared = prepare(client);
+      if ('reason' in prepared) return Promise.resolve(prepared.reason);
+      ours = {
+        name: client.name,
+        runtime: prepared,
+        client: `${client.package} ${client.version}`,
+      };
+      return Promise.resolve(undefined);
+    },
+    async setup(ctx) {
+      const count = ctx.size(200_000, 20_000);
+      const messages = join(ctx.work, 'messages.bin');
+      await writeFile(messages, encodeMessages(simulatedEvents(count).messages));
+      run = { kafka: kafkaClient(ctx), count, messages };
+      await parts.setup?.(ctx, run);
+    },
+    ours: (ctx) => measureOn(ctx, ours),
+    baseline: (ctx) => measureOn(ctx, KAFKAJS),
+    async teardown(ctx) {
+      if (run !== undefined) await parts.teardown?.(ctx, run);
+    },
+  };
+}
+
+function produceFigure(client: Client): Figure {
+  return clientFigure(client, 'produce', {
     description:
       `Events acknowledged per second, each side its own process timed by itself from before connecting to its last ` +
       `acknowledgement, sending the encoded values, keys and headers of the project's producer. ` +
       `Ours: ${client.package} ${client.version} (${client.runtime}): ${client.produce}. ` +
       'Baseline: the bare kafkajs producer of produce_vs_kafkajs (idempotent, one request in flight, acks=all, gzip, ' +
       `murmur2, one awaited send per request of ${batchMaxEvents.toLocaleString('en-US')} events or 1 MiB). ${SIZE}`,
-    needsStack: true,
-    unavailable() {
-      const prepared = prepare(client);
-      if ('reason' in prepared) return Promise.resolve(prepared.reason);
-      runtime = prepared;
-      return Promise.resolve(undefined);
+    async measure(ctx, { kafka, count, messages }, side, topic) {
+      const report = await runSide(ctx, side, produceEnv(topic, messages), count);
+      const records = await recordsOn(kafka, topic);
+      if (records !== count)
+        throw new Error(`${topic} holds ${records} records after the run, not ${count}`);
+      return report.events / report.seconds;
     },
-    async setup(ctx) {
-      count = ctx.size(200_000, 20_000);
-      kafka = kafkaClient(ctx);
-      messages = join(ctx.work, 'messages.bin');
-      await writeFile(messages, encodeMessages(simulatedEvents(count).messages));
-    },
-    ours: (ctx) => produceOn(ctx, client.name, runtime, `${client.package} ${client.version}`),
-    baseline: (ctx) => produceOn(ctx, 'kafkajs', KAFKAJS, 'kafkajs'),
-  };
+  });
 }
 
 function consumeFigure(client: Client): Figure {
-  let kafka: Kafka;
-  let count = 0;
-  let messages = '';
-  let bucket = '';
-  let runtime: Runtime;
   let runs = 0;
   const groups: string[] = [];
-  /** A topic of its own, filled by the kafkajs side before the clock starts, read by a fresh group. */
-  const consumeOn = async (
-    ctx: BenchContext,
-    side: 'kafkajs' | Client['name'],
-    on: Runtime,
-    expected: string,
-  ): Promise<number> => {
-    const topic = uniqueName('consume');
-    await createTopics(kafka, [{ topic, partitions: PARTITIONS }]);
-    try {
-      await runSide(ctx, 'kafkajs', KAFKAJS, produceEnv(topic, messages), {
-        client: 'kafkajs',
-        events: count,
-      });
-      const group = uniqueName(`${side}-group`);
-      groups.push(group);
-      const report = await runSide(
-        ctx,
-        side,
-        on,
-        {
-          BENCH_MODE: 'consume',
-          BENCH_TOPIC: topic,
-          BENCH_GROUP: group,
-          BENCH_PREFIX: `${side}-${++runs}`,
-          BENCH_OBJECT_EVENTS: String(OBJECT_EVENTS),
-          ...s3Env(ctx, bucket),
-        },
-        { client: expected, events: count },
-      );
-      return report.events / report.seconds;
-    } finally {
-      await deleteTopics(kafka, [topic]);
-    }
-  };
-  return {
-    name: `consume_${client.name}_vs_kafkajs`,
-    unit: 'events/s',
-    better: 'higher',
+  let bucket = '';
+  return clientFigure(client, 'consume', {
     description:
       'Events per second of a bare consumer group reading a topic filled before the run and writing the raw values ' +
       `to S3Proxy in objects of ${OBJECT_EVENTS.toLocaleString('en-US')} events per partition (as bench/kafka/bare-archiver.ts), ` +
@@ -266,40 +268,34 @@ function consumeFigure(client: Client): Figure {
       `Ours: ${client.package} ${client.version} (${client.runtime}): ${client.consume}. ` +
       'Baseline: the bare kafkajs consumer of archive_vs_bare (eachBatch, one partition at a time, 1 MiB per partition fetch, ' +
       `commitOffsets after each object). ${SIZE}`,
-    needsStack: true,
-    unavailable() {
-      const prepared = prepare(client);
-      if ('reason' in prepared) return Promise.resolve(prepared.reason);
-      runtime = prepared;
-      return Promise.resolve(undefined);
-    },
     async setup(ctx) {
-      count = ctx.size(200_000, 20_000);
-      kafka = kafkaClient(ctx);
-      messages = join(ctx.work, 'messages.bin');
-      await writeFile(messages, encodeMessages(simulatedEvents(count).messages));
       bucket = uniqueName('consume');
       await createBucket(ctx, bucket);
     },
-    ours: (ctx) => consumeOn(ctx, client.name, runtime, `${client.package} ${client.version}`),
-    baseline: (ctx) => consumeOn(ctx, 'kafkajs', KAFKAJS, 'kafkajs'),
-    async teardown(ctx) {
-      if (groups.length > 0) {
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin
-          .deleteGroups(groups.splice(0))
-          .catch((error: unknown) =>
-            ctx.log(`could not delete groups: ${(error as Error).message}`),
-          );
-        await admin.disconnect();
-      }
+    /** The topic filled by the kafkajs side before the clock starts, read by a fresh group. */
+    async measure(ctx, { count, messages }, side, topic) {
+      await runSide(ctx, KAFKAJS, produceEnv(topic, messages), count);
+      const group = uniqueName(`${side.name}-group`);
+      groups.push(group);
+      const env = {
+        BENCH_MODE: 'consume',
+        BENCH_TOPIC: topic,
+        BENCH_GROUP: group,
+        BENCH_PREFIX: `${side.name}-${++runs}`,
+        BENCH_OBJECT_EVENTS: String(OBJECT_EVENTS),
+        ...s3Env(ctx, bucket),
+      };
+      const report = await runSide(ctx, side, env, count);
+      return report.events / report.seconds;
+    },
+    async teardown(ctx, { kafka }) {
+      await deleteGroups(ctx, kafka, groups.splice(0));
       if (bucket !== '')
         await deleteBucket(ctx, bucket).catch((error: unknown) =>
           ctx.log(`could not delete bucket ${bucket}: ${(error as Error).message}`),
         );
     },
-  };
+  });
 }
 
 export const figures: Figure[] = CLIENTS.flatMap((client) => [

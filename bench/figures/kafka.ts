@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import kafkajs, { type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { BATCH_DEFAULTS } from '../../consumers/archiver/batch-policy.js';
 import { KAFKA_ARCHIVER_DEFAULTS } from '../../consumers/archiver/kafka-archiver.js';
 import { createKafka } from '../../kafka/client.js';
@@ -35,16 +35,19 @@ import {
   type BenchMessage,
 } from '../kafka/events.js';
 import {
+  archiverGroup,
   brokers,
   createBucket,
   createTopics,
   deleteBucket,
+  deleteGroups,
   deleteTopics,
   kafkaClient,
   MAIN,
   recordsOn,
   runChild,
   s3Env,
+  sendBare,
   setting,
   uniqueName,
 } from '../kafka/stack.js';
@@ -73,29 +76,6 @@ async function withTopic(
     return expected / elapsed;
   } finally {
     await deleteTopics(kafka, [topic]);
-  }
-}
-
-/** The project's producer settings on a bare kafkajs producer: idempotent, one request in flight, murmur2. */
-async function sendBare(kafka: Kafka, topic: string, requests: BenchMessage[][]): Promise<void> {
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  try {
-    for (const messages of requests)
-      await producer.send({
-        topic,
-        acks: -1,
-        timeout: ackTimeoutMs,
-        compression: kafkajs.CompressionTypes.GZIP,
-        messages,
-      });
-  } finally {
-    await producer.disconnect();
   }
 }
 
@@ -146,7 +126,7 @@ function produceVsKafkajs(): Figure {
     async baseline() {
       return withTopic(kafka, count, async (topic) => {
         const started = process.hrtime.bigint();
-        await sendBare(kafka, topic, requests);
+        await sendBare(kafka, topic, requests, ackTimeoutMs);
         return seconds(started);
       });
     },
@@ -276,7 +256,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
       { topic: `${topic}.dlq`, partitions: 1 },
     ]);
     try {
-      await sendBare(kafka, topic, requests);
+      await sendBare(kafka, topic, requests, ackTimeoutMs);
       const { seconds, stdout, peakKiB } = await run(topic);
       const events = Number(/archived (\d+) events/.exec(stdout)?.[1] ?? Number.NaN);
       if (events !== count)
@@ -314,7 +294,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
     },
     async ours(ctx) {
       return onFilledTopic('ours', (topic) => {
-        groups.push(`bench-archiver-${topic}`);
+        groups.push(archiverGroup(topic));
         return runChild(process.execPath, [MAIN, 'archive', '--once'], {
           env: {
             PATH: process.env['PATH'] ?? '',
@@ -324,7 +304,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
             AUDIT_DLQ_TOPIC: `${topic}.dlq`,
             AUDIT_ARCHIVE_STORE: 's3',
             AUDIT_ARCHIVE_PREFIX: `ours-${++runs}`,
-            AUDIT_ARCHIVER_GROUP: `bench-archiver-${topic}`,
+            AUDIT_ARCHIVER_GROUP: archiverGroup(topic),
             AUDIT_SIGNING_KEY_FILE: setting(ctx, 'AUDIT_SIGNING_KEY_FILE'),
             AUDIT_LOG_LEVEL: 'warn',
             ...s3Env(ctx, bucket),
@@ -358,16 +338,7 @@ function archiveFigure(measure: 'rate' | 'rss'): Figure {
     },
     async teardown(ctx) {
       if (measure === 'rss') Object.assign(archivePeaks, { count: 0, ours: [], baseline: [] });
-      if (groups.length > 0) {
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin
-          .deleteGroups(groups.splice(0))
-          .catch((error: unknown) =>
-            ctx.log(`could not delete groups: ${(error as Error).message}`),
-          );
-        await admin.disconnect();
-      }
+      await deleteGroups(ctx, kafka, groups.splice(0));
       await deleteBucket(ctx, bucket).catch((error: unknown) =>
         ctx.log(`could not delete bucket ${bucket}: ${(error as Error).message}`),
       );

@@ -17,6 +17,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { BenchContext } from '../figure.js';
+import type { BenchMessage } from './events.js';
 
 export const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 export const TIME = '/usr/bin/time';
@@ -79,6 +80,60 @@ export async function deleteTopics(kafka: Kafka, topics: readonly string[]): Pro
     await admin.deleteTopics({ topics: [...topics] });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** The archiver's consumer group of a run on `topic`: its own, so that no other member on the broker joins it. */
+export function archiverGroup(topic: string): string {
+  return `bench-archiver-${topic}`;
+}
+
+/** Deletes the consumer groups a figure made; a failure is logged, the figure's results stand. */
+export async function deleteGroups(
+  ctx: BenchContext,
+  kafka: Kafka,
+  groups: readonly string[],
+): Promise<void> {
+  if (groups.length === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([...groups]);
+  } catch (error) {
+    ctx.log(`could not delete groups ${groups.join(', ')}: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The project's producer settings on a bare kafkajs producer: idempotent, one
+ * request in flight, acks=all, gzip, murmur2; one awaited send per request.
+ */
+export async function sendBare(
+  kafka: Kafka,
+  topic: string,
+  requests: readonly Pick<BenchMessage, 'key' | 'value' | 'headers'>[][],
+  ackTimeoutMs: number,
+): Promise<void> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    for (const messages of requests)
+      await producer.send({
+        topic,
+        acks: -1,
+        timeout: ackTimeoutMs,
+        compression: kafkajs.CompressionTypes.GZIP,
+        messages,
+      });
+  } finally {
+    await producer.disconnect();
   }
 }
 

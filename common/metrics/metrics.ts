@@ -10,7 +10,7 @@
  * transport) are read when the registry is scraped, not copied on every event:
  * a `sampled` metric sums what its observed components report at that moment.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, type Gauge, Registry } from 'prom-client';
 
 export { Registry };
 
@@ -21,45 +21,34 @@ type Labels = Record<string, string | number>;
 /** One value of a sampled metric, with its labels (none for a metric without labels). */
 export type Sample = readonly [labels: Labels, value: number];
 
+/** The prom-client class of a sampled metric. */
+export type SampledType = typeof Counter | typeof Gauge;
+
+/** One row of a stage's table of sampled metrics. */
 export interface SampledMetric {
-  registry: Registry;
+  /** @defaultValue Counter */
+  type?: SampledType;
   name: string;
   help: string;
-  labelNames?: readonly string[];
+  labels?: readonly string[];
   /** The values now; several samples with the same labels add up. */
   read: () => Iterable<Sample> | Promise<Iterable<Sample>>;
 }
 
-/** A counter whose value is read from the components when the registry is scraped. */
-export function sampledCounter(metric: SampledMetric): Counter {
-  const { registry, name, help, labelNames = [], read } = metric;
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const samples = await read();
-      this.reset();
-      for (const [labels, value] of samples) this.inc(labels, value);
-    },
-  });
-}
-
-/** A gauge whose value is read from the components when the registry is scraped. */
-export function sampledGauge(metric: SampledMetric): Gauge {
-  const { registry, name, help, labelNames = [], read } = metric;
-  return new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const samples = await read();
-      this.reset();
-      for (const [labels, value] of samples) this.inc(labels, value);
-    },
-  });
+/** Registers each metric of the table: its value is read from the components when the registry is scraped. */
+export function registerSampled(registry: Registry, metrics: readonly SampledMetric[]): void {
+  for (const { type = Counter, name, help, labels: labelNames = [], read } of metrics)
+    new type({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const samples = await read();
+        this.reset();
+        for (const [labels, value] of samples) this.inc(labels, value);
+      },
+    });
 }
 
 /** What a stage's metrics class takes: the registry to register on. */

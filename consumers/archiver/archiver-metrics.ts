@@ -3,14 +3,13 @@
  * registry is scraped; object sizes, upload times and retries are recorded
  * where they happen (once per object or per retry, never per event).
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   METRIC_PREFIX,
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
-  sampledGauge,
+  registerSampled,
 } from '../../common/metrics/metrics.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import type { ArchiveStats } from './archiver-options.js';
@@ -37,48 +36,45 @@ export class ArchiverMetrics {
     const registry = this.registry;
     const stat = (pick: (s: ArchiveStats) => number): Sample[] =>
       [...this.archivers].map((archiver) => [{}, pick(archiver.stats)] as const);
-    sampledCounter({
-      registry,
-      name: `${A}records_in_total`,
-      help: 'Records taken from the source (events, duplicates and dead letters).',
-      read: () => stat((s) => s.records),
-    });
-    sampledCounter({
-      registry,
-      name: `${A}events_archived_total`,
-      help: 'Events in the archive objects written.',
-      read: () => stat((s) => s.events),
-    });
-    sampledCounter({
-      registry,
-      name: `${A}objects_written_total`,
-      help: 'Archive objects written.',
-      read: () => stat((s) => s.objects),
-    });
-    sampledCounter({
-      registry,
-      name: `${A}duplicates_dropped_total`,
-      help: 'Records dropped as duplicates of an event already archived.',
-      read: () => stat((s) => s.duplicatesDropped),
-    });
-    sampledCounter({
-      registry,
-      name: `${A}dead_letters_total`,
-      help: 'Records that do not decode, sent to the dead letters.',
-      read: () => stat((s) => s.deadLetters),
-    });
-    sampledGauge({
-      registry,
-      name: `${A}consumer_lag_events`,
-      help: 'Records on the source beyond what this archiver has archived, per partition it handles.',
-      labelNames: ['partition'],
-      read: async () => {
-        const samples: Sample[] = [];
-        for (const archiver of this.archivers)
-          for (const [partition, lag] of await archiver.lag()) samples.push([{ partition }, lag]);
-        return samples;
+    registerSampled(registry, [
+      {
+        name: `${A}records_in_total`,
+        help: 'Records taken from the source (events, duplicates and dead letters).',
+        read: () => stat((s) => s.records),
       },
-    });
+      {
+        name: `${A}events_archived_total`,
+        help: 'Events in the archive objects written.',
+        read: () => stat((s) => s.events),
+      },
+      {
+        name: `${A}objects_written_total`,
+        help: 'Archive objects written.',
+        read: () => stat((s) => s.objects),
+      },
+      {
+        name: `${A}duplicates_dropped_total`,
+        help: 'Records dropped as duplicates of an event already archived.',
+        read: () => stat((s) => s.duplicatesDropped),
+      },
+      {
+        name: `${A}dead_letters_total`,
+        help: 'Records that do not decode, sent to the dead letters.',
+        read: () => stat((s) => s.deadLetters),
+      },
+      {
+        type: Gauge,
+        name: `${A}consumer_lag_events`,
+        help: 'Records on the source beyond what this archiver has archived, per partition it handles.',
+        labels: ['partition'],
+        read: async () => {
+          const samples: Sample[] = [];
+          for (const archiver of this.archivers)
+            for (const [partition, lag] of await archiver.lag()) samples.push([{ partition }, lag]);
+          return samples;
+        },
+      },
+    ]);
     this.batchEvents = new Histogram({
       name: `${A}batch_events`,
       help: 'Events per archive object written.',

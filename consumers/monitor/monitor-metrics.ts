@@ -9,7 +9,7 @@ import {
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
+  registerSampled,
 } from '../../common/metrics/metrics.js';
 import type { Alert } from '../../schemas/alert.js';
 
@@ -43,36 +43,33 @@ export class MonitorMetrics {
       labelNames: ['rule'],
       registers: [registry],
     });
-    sampledCounter({
-      registry,
-      name: `${M}records_in_total`,
-      help: 'Events read from the events topic (routed, unused by every rule or dead-lettered in committed transactions, or skipped as routed before).',
-      read: () => each((m) => m.stats.read + m.stats.skipped),
-    });
-    sampledCounter({
-      registry,
-      name: `${M}records_evaluated_total`,
-      help: 'Keyed records evaluated against the rules (committed transactions).',
-      read: () => each((m) => m.stats.evaluated),
-    });
-    sampledCounter({
-      registry,
-      name: `${M}dead_letters_total`,
-      help: 'Records that do not decode, sent to the dead-letter topic.',
-      read: () => each((m) => m.stats.deadLettered),
-    });
-    sampledCounter({
-      registry,
-      name: `${M}transactions_total`,
-      help: 'Transactions committed (routing and evaluation).',
-      read: () => each((m) => m.stats.transactions),
-    });
-    sampledCounter({
-      registry,
-      name: `${M}transactions_aborted_total`,
-      help: 'Transactions that failed and were aborted (their records are processed again).',
-      read: () => each((m) => m.transactionsAborted),
-    });
+    registerSampled(registry, [
+      {
+        name: `${M}records_in_total`,
+        help: 'Events read from the events topic (routed, unused by every rule or dead-lettered in committed transactions, or skipped as routed before).',
+        read: () => each((m) => m.stats.read + m.stats.skipped),
+      },
+      {
+        name: `${M}records_evaluated_total`,
+        help: 'Keyed records evaluated against the rules (committed transactions).',
+        read: () => each((m) => m.stats.evaluated),
+      },
+      {
+        name: `${M}dead_letters_total`,
+        help: 'Records that do not decode, sent to the dead-letter topic.',
+        read: () => each((m) => m.stats.deadLettered),
+      },
+      {
+        name: `${M}transactions_total`,
+        help: 'Transactions committed (routing and evaluation).',
+        read: () => each((m) => m.stats.transactions),
+      },
+      {
+        name: `${M}transactions_aborted_total`,
+        help: 'Transactions that failed and were aborted (their records are processed again).',
+        read: () => each((m) => m.transactionsAborted),
+      },
+    ]);
   }
 
   /** Reports a member's counts from now on (called by MonitorMember). */

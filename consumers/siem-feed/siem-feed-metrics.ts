@@ -7,7 +7,7 @@ import {
   type MetricsOptions,
   Registry,
   type Sample,
-  sampledCounter,
+  registerSampled,
 } from '../../common/metrics/metrics.js';
 
 /** What a feed member reports to its metrics. */
@@ -30,45 +30,41 @@ export class SiemFeedMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
-    const registry = this.registry;
     const each = (pick: (feed: ObservedFeed) => number): Sample[] =>
       [...this.feeds].map((feed) => [{ format: feed.format }, pick(feed)] as const);
-    const labelNames = ['format'];
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${S}records_in_total`,
-      help: 'Records read from the events topic (published, dead-lettered, or skipped as published before).',
-      read: () => each((f) => f.stats.published + f.stats.deadLettered + f.stats.skipped),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${S}records_out_total`,
-      help: 'Events published on the output topic, by format (committed transactions).',
-      read: () => each((f) => f.stats.published),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${S}dead_letters_total`,
-      help: 'Records that do not decode, sent to the dead-letter topic.',
-      read: () => each((f) => f.stats.deadLettered),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${S}transactions_total`,
-      help: 'Transactions committed.',
-      read: () => each((f) => f.stats.transactions),
-    });
-    sampledCounter({
-      registry,
-      labelNames,
-      name: `${S}transactions_aborted_total`,
-      help: 'Transactions that failed and were aborted (their records are published again).',
-      read: () => each((f) => f.transactionsAborted),
-    });
+    const labels = ['format'];
+    registerSampled(this.registry, [
+      {
+        name: `${S}records_in_total`,
+        help: 'Records read from the events topic (published, dead-lettered, or skipped as published before).',
+        labels,
+        read: () => each((f) => f.stats.published + f.stats.deadLettered + f.stats.skipped),
+      },
+      {
+        name: `${S}records_out_total`,
+        help: 'Events published on the output topic, by format (committed transactions).',
+        labels,
+        read: () => each((f) => f.stats.published),
+      },
+      {
+        name: `${S}dead_letters_total`,
+        help: 'Records that do not decode, sent to the dead-letter topic.',
+        labels,
+        read: () => each((f) => f.stats.deadLettered),
+      },
+      {
+        name: `${S}transactions_total`,
+        help: 'Transactions committed.',
+        labels,
+        read: () => each((f) => f.stats.transactions),
+      },
+      {
+        name: `${S}transactions_aborted_total`,
+        help: 'Transactions that failed and were aborted (their records are published again).',
+        labels,
+        read: () => each((f) => f.transactionsAborted),
+      },
+    ]);
   }
 
   /** Reports a member's counts from now on (called by SiemFeedMember). */

@@ -6,6 +6,7 @@ import { AuditError, AuditErrorCode } from '../../common/errors.js';
 import type { AuditEventRecord } from '../event-record.js';
 import { renderCef } from './cef.js';
 import { renderEcs } from './ecs.js';
+import { SIEM_FORMATS, type SiemFormat } from './formats.js';
 import { renderOcsf } from './ocsf.js';
 
 export { OCSF_VERSION, toOcsf } from './ocsf.js';
@@ -13,12 +14,7 @@ export { ECS_VERSION, toEcs } from './ecs.js';
 export { escapeCefHeader, escapeCefValue } from './cef.js';
 export { ALERT_OCSF_SEVERITY, renderAlertOcsf, toAlertOcsf } from './alert-ocsf.js';
 
-export const SIEM_FORMATS = ['ocsf', 'ecs', 'cef'] as const;
-export type SiemFormat = (typeof SIEM_FORMATS)[number];
-
-export function isSiemFormat(value: unknown): value is SiemFormat {
-  return typeof value === 'string' && (SIEM_FORMATS as readonly string[]).includes(value);
-}
+export { isSiemFormat, SIEM_FORMATS, type SiemFormat } from './formats.js';
 
 /**
  * One event for a SIEM: a JSON document for `ocsf` and `ecs`, one CEF line

@@ -1,7 +1,8 @@
 /**
  * A command loads only what it runs: the help, `emit` and `produce` start
- * without the AWS SDK (cli/commands.ts imports each command's code when it
- * runs). Every module the child process resolves is traced by a module hook.
+ * without the AWS SDK, and the help without a formatting library
+ * (cli/commands.ts imports each command's code when it runs). Every module
+ * the child process resolves is traced by a module hook.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { tempDir } from '../helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const AWS_SDK = '/node_modules/@aws-sdk/client-s3/';
+const CSV = '/node_modules/csv-stringify/';
 
 /** The URLs of the modules `audit-trail args` resolves, and its exit code. */
 async function modulesLoadedBy(
@@ -52,12 +54,13 @@ register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
 const loads = (urls: string[], part: string): boolean => urls.some((url) => url.includes(part));
 
 for (const args of [['--help'], ['help', 'archive'], ['emit', '--help']]) {
-  test(`audit-trail ${args.join(' ')} loads no command's code and not the AWS SDK`, async (t) => {
+  test(`audit-trail ${args.join(' ')} loads no command's code, no formatting library and not the AWS SDK`, async (t) => {
     const { code, urls } = await modulesLoadedBy(t, args);
     assert.equal(code, 0);
     assert.ok(loads(urls, '/cli/main.js'), 'the trace sees the modules of the command line');
     assert.ok(!loads(urls, '/cli/commands/'), urls.filter((u) => u.includes('/cli/')).join('\n'));
     assert.ok(!loads(urls, AWS_SDK));
+    assert.ok(!loads(urls, CSV), urls.filter((u) => !u.includes('/node_modules/')).join('\n'));
   });
 }
 

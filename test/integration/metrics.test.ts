@@ -12,10 +12,17 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { METRIC_PREFIX } from '../../common/metrics/metrics.js';
 import { classifyArchiveKey } from '../../consumers/archiver/archive-key.js';
 import type { ExportResult } from '../../consumers/exporter/export-request.js';
 import { tempDir } from '../helpers.js';
-import { type MetricSample, metricValue, parseMetrics } from '../metrics-text.js';
+import {
+  declaredMetrics,
+  documentedMetrics,
+  type MetricSample,
+  metricValue,
+  parseMetrics,
+} from '../metrics-text.js';
 import { eventFiles } from './event-files.js';
 import {
   type MemberProcess,
@@ -49,6 +56,8 @@ async function freePort(): Promise<number> {
 interface Scraped {
   member: MemberProcess;
   scrape: () => Promise<MetricSample[]>;
+  /** The text of GET /metrics. */
+  text: () => Promise<string>;
 }
 
 /** `audit-trail <args>` with its metrics on a port of its own. */
@@ -61,11 +70,12 @@ async function startScraped(
   const member = startMember({ ...env, AUDIT_METRICS_PORT: String(port) }, args);
   t.after(() => member.child.kill('SIGKILL'));
   const url = `http://127.0.0.1:${port}/metrics`;
-  const scrape = async (): Promise<MetricSample[]> => {
+  const text = async (): Promise<string> => {
     const res = await fetch(url);
     assert.equal(res.status, 200);
-    return parseMetrics(await res.text());
+    return res.text();
   };
+  const scrape = async (): Promise<MetricSample[]> => parseMetrics(await text());
   await waitUntil(
     () =>
       scrape().then(
@@ -75,7 +85,7 @@ async function startScraped(
     30_000,
     `GET /metrics of ${args[0] ?? ''}\n${member.log()}`,
   );
-  return { member, scrape };
+  return { member, scrape, text };
 }
 
 /** Waits until the scraped `name` (with `labels`) reaches `value`; returns the last scrape. */
@@ -99,6 +109,15 @@ async function scrapeUntil(
     throw error;
   });
   return last;
+}
+
+/** The command declares exactly the metrics docs/metrics.md lists for its stage, with their types. */
+async function assertDocumented(s: Scraped, stage: string): Promise<void> {
+  assert.deepEqual(
+    declaredMetrics(await s.text(), METRIC_PREFIX),
+    documentedMetrics(`${METRIC_PREFIX}${stage}_`),
+    `the ${stage} metrics of docs/metrics.md`,
+  );
 }
 
 function assertProcessMetrics(samples: MetricSample[]): void {
@@ -206,6 +225,7 @@ test('each long-running command serves /metrics whose values match what it did',
       ['2', 0],
     ]);
     assertProcessMetrics(samples);
+    await assertDocumented(archiver, 'archiver');
     assert.equal(await stopMember(archiver.member), 0, archiver.member.log());
   });
 
@@ -220,6 +240,7 @@ test('each long-running command serves /metrics whose values match what it did',
     assert.ok((metricValue(samples, 'audit_trail_siem_feed_transactions_total') ?? 0) > 0);
     assert.equal(metricValue(samples, 'audit_trail_siem_feed_transactions_aborted_total'), 0);
     assertProcessMetrics(samples);
+    await assertDocumented(feed, 'siem_feed');
     assert.equal(await stopMember(feed.member), 0, feed.member.log());
   });
 
@@ -250,6 +271,7 @@ test('each long-running command serves /metrics whose values match what it did',
     );
     assert.deepEqual(scraped, byRule, 'alerts by rule = alerts on the alerts topic');
     assertProcessMetrics(samples);
+    await assertDocumented(monitor, 'monitor');
     assert.equal(await stopMember(monitor.member), 0, monitor.member.log());
   });
 
@@ -292,6 +314,7 @@ test('each long-running command serves /metrics whose values match what it did',
     );
     assert.equal(metricValue(samples, 'audit_trail_exporter_verification_failures_total'), 0);
     assertProcessMetrics(samples);
+    await assertDocumented(exporter, 'exporter');
     assert.equal(await stopMember(exporter.member), 0, exporter.member.log());
   });
 
@@ -325,6 +348,7 @@ test('each long-running command serves /metrics whose values match what it did',
     // the API's port does not serve the metrics
     const other = await fetch(`${base}metrics`);
     assert.notEqual(other.status, 200);
+    await assertDocumented(served, 'exporter');
     assert.equal(await stopMember(served.member), 0, served.member.log());
   });
 });

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { listSegments, segmentFileName } from '../../common/spool/segments.js';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
+import { METRIC_PREFIX } from '../../common/metrics/metrics.js';
 import { AuditEvent } from '../../producer/audit-event.js';
 import { AuditEventType } from '../../schemas/event-type.js';
 import { AuditTrail } from '../../producer/audit-trail.js';
 import { PublisherMetrics } from '../../producer/publisher-metrics.js';
 import { tempDir } from '../helpers.js';
-import { metricValue, parseMetrics } from '../metrics-text.js';
+import { declaredMetrics, documentedMetrics, metricValue, parseMetrics } from '../metrics-text.js';
 
 const event = (i: number): AuditEvent =>
   new AuditEvent(AuditEventType.PackageInstall)
@@ -43,6 +44,11 @@ test('the publisher metrics read the events added, spooled and made durable, and
   assert.equal(await value('ship_errors_total', 'local'), 0);
   assert.equal(await value('events_added_total', 'memory'), 3);
   assert.equal(await value('events_spooled_total', 'memory'), 0);
+  // what docs/metrics.md lists, with their types (no command serves the publisher's metrics)
+  assert.deepEqual(
+    declaredMetrics(await registry.metrics(), METRIC_PREFIX),
+    documentedMetrics(`${METRIC_PREFIX}publisher_`),
+  );
   await trail.close();
 });
 

@@ -66,12 +66,23 @@ async function committed(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
-/** `count` simulated events in `files` files of distinct events, written chunk by chunk. */
-async function writeEventFiles(work: string, count: number, files: number): Promise<string[]> {
+/** The events of a run: `count` in all, one file per producer. */
+interface Load {
+  count: number;
+  files: string[];
+}
+
+/** `count` simulated events in `files` files `<name>-<n>.ndjson` of distinct events, written chunk by chunk. */
+async function writeEventFiles(
+  work: string,
+  name: string,
+  count: number,
+  files: number,
+): Promise<Load> {
   const paths: string[] = [];
   const ids = new Set<string>();
   for (let f = 0; f < files; f++) {
-    const path = join(work, `load-${f}.ndjson`);
+    const path = join(work, `${name}-${f}.ndjson`);
     await writeFile(path, '');
     const perFile = Math.floor(count / files) + (f < count % files ? 1 : 0);
     for (let done = 0, chunk = 0; done < perFile; done += CHUNK, chunk++) {
@@ -83,17 +94,18 @@ async function writeEventFiles(work: string, count: number, files: number): Prom
   }
   if (ids.size !== count)
     throw new Error(`the load files hold ${ids.size} distinct events, not ${count}`);
-  return paths;
+  return { count, files: paths };
 }
 
 function archiveUnderLoad(): Figure {
   let kafka: Kafka;
-  let count = 0;
-  let files: string[] = [];
+  /** The measured runs' events, and the warm-up's (a tenth as many). */
+  let load: Load = { count: 0, files: [] };
+  let warm: Load = { count: 0, files: [] };
   let bucket = '';
   let runs = 0;
 
-  async function run(ctx: BenchContext): Promise<PairedRun> {
+  async function run(ctx: BenchContext, { count, files }: Load): Promise<PairedRun> {
     const topic = uniqueName('load');
     const dlq = `${topic}.dlq`;
     await createTopics(kafka, [
@@ -199,25 +211,27 @@ function archiveUnderLoad(): Figure {
       `AUDIT_BATCH_MAX_AGE_MS=${BATCH_MAX_AGE_MS}, other settings default) while ${PRODUCERS} \`audit-trail produce --from FILE\` ` +
       `processes publish distinct simulated events into a fresh topic of ${PARTITIONS} partitions, in the same run. ` +
       'Ours: events archived (committed by the group after their object is written) per second until the last producer ' +
-      'ended. Baseline: events acknowledged per second by the producers together. 2,000,000 events (quick: 200,000); ' +
-      'each run checks that the archive holds every event once.',
+      'ended. Baseline: events acknowledged per second by the producers together. 2,000,000 events (quick: 200,000; ' +
+      'the warm-up: a run of a tenth as many); each run checks that the archive holds every event once.',
     needsStack: true,
     rounds: { quick: 3, full: 3 },
     async setup(ctx) {
-      count = ctx.size(2_000_000, 200_000);
+      const count = ctx.size(2_000_000, 200_000);
       kafka = kafkaClient(ctx);
       bucket = uniqueName('load');
       await createBucket(ctx, bucket);
-      files = await writeEventFiles(ctx.work, count, PRODUCERS);
+      load = await writeEventFiles(ctx.work, 'load', count, PRODUCERS);
+      warm = await writeEventFiles(ctx.work, 'warm', count / 10, PRODUCERS);
     },
-    paired: run,
+    warmUp: async (ctx) => void (await run(ctx, warm)),
+    paired: (ctx) => run(ctx, load),
     ours: () => Promise.reject(new Error('archive_under_load measures both sides in one run')),
     baseline: () => Promise.reject(new Error('archive_under_load measures both sides in one run')),
     async teardown(ctx) {
       await deleteBucket(ctx, bucket).catch((error: unknown) =>
         ctx.log(`could not delete bucket ${bucket}: ${(error as Error).message}`),
       );
-      for (const file of files) await rm(file, { force: true });
+      for (const file of [...load.files, ...warm.files]) await rm(file, { force: true });
     },
   };
 }

@@ -10,8 +10,8 @@
  * its sequence numbers and land before its resend: per-partition order needs
  * the next batch to wait). A full batch goes at once; `lingerMs` only lets a
  * partial batch form when the shipper was idle. The events this process
- * appended are sent from memory with the key and event type taken when they
- * were encoded (up to `keepInMemoryBytes`); others (an earlier run's backlog,
+ * appended are sent from memory as the messages built when they were encoded
+ * (kafka-messages.ts; up to `keepInMemoryBytes`); others (an earlier run's backlog,
  * a long outage) are read back from the spool, and their key and event type
  * read with a projection of the schema instead of a full decode.
  *

@@ -10,8 +10,8 @@
  * its sequence numbers and land before its resend: per-partition order needs
  * the next batch to wait). A full batch goes at once; `lingerMs` only lets a
  * partial batch form when the shipper was idle. The events this process
- * appended are sent from memory with the key and event type taken when they
- * were encoded (up to `keepInMemoryBytes`); others (an earlier run's backlog,
+ * appended are sent from memory as the messages built when they were encoded
+ * (kafka-messages.ts; up to `keepInMemoryBytes`); others (an earlier run's backlog,
  * a long outage) are read back from the spool, and their key and event type
  * read with a projection of the schema instead of a full decode.
  *
@@ -25,7 +25,7 @@
  * bounded by `spool.maxBytes` (SPOOL_FULL when reached).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AuditError, AuditErrorCode, ConfigError } from '../common/errors.js';
 import { silentLogger } from '../common/logger.js';
@@ -33,6 +33,7 @@ import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../common/op
 import { TOPIC_DEFAULTS } from '../kafka/topics.js';
 import { RETRY_POLICIES, retry } from '../common/retry.js';
 import { kafkaBrokers } from '../kafka/client.js';
+import { keyPartitioner } from '../kafka/partitioner.js';
 import { kafkaError } from '../kafka/errors.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas, type SchemaSet } from '../schemas/schema-set.js';
@@ -43,11 +44,11 @@ import { listSegments } from '../common/spool/segments.js';
 import type { EventTransport } from './transport.js';
 import type { TransportCounts } from './publisher-metrics.js';
 import { kafkaKeyFor } from './kafka-key.js';
-import { type KeptRecord, KeptRecords } from './kept-records.js';
+import { MessageBuilder, type OutgoingMessage } from './kafka-messages.js';
+import { KeptRecords } from './kept-records.js';
 import { ShipCheckpoint } from './ship-checkpoint.js';
 
-export const HEADER_EVENT_TYPE = 'event_type';
-export const HEADER_SCHEMA_FINGERPRINT = 'schema_fingerprint';
+export { HEADER_EVENT_TYPE, HEADER_SCHEMA_FINGERPRINT } from './kafka-messages.js';
 
 export interface KafkaTransportOptions {
   kafka: Kafka;
@@ -120,7 +121,8 @@ export class KafkaTransport implements EventTransport {
   shipErrors = 0;
   private readonly logger: Logger;
   private readonly keyFields: KeyFieldsReader;
-  private readonly kept: KeptRecords;
+  private readonly kept: KeptRecords<OutgoingMessage>;
+  private readonly messages = new MessageBuilder();
   private readonly checkpoint: ShipCheckpoint;
   private readonly o: {
     batchMaxEvents: number;
@@ -169,7 +171,7 @@ export class KafkaTransport implements EventTransport {
     };
     this.logger = options.logger ?? silentLogger();
     this.keyFields = new KeyFieldsReader(options.schemas ?? auditEventSchemas());
-    this.kept = new KeptRecords(this.o.keepInMemoryBytes);
+    this.kept = new KeptRecords<OutgoingMessage>(this.o.keepInMemoryBytes);
     this.reader = new SpoolReader(options.spoolDir);
     this.checkpoint = new ShipCheckpoint(
       options.spoolDir,
@@ -212,12 +214,10 @@ export class KafkaTransport implements EventTransport {
   send(record: AuditEventRecord, encoded: Buffer): void {
     const appendTime = Date.now();
     const offset = this.spool.append(encoded, appendTime);
-    this.kept.add(offset, {
-      value: encoded,
-      appendTime,
-      key: kafkaKeyFor(record),
-      eventType: record.event_type,
-    });
+    this.kept.add(
+      offset,
+      this.messages.message(kafkaKeyFor(record), encoded, record.event_type, appendTime),
+    );
     this.wakeUp?.();
   }
 
@@ -391,17 +391,13 @@ export class KafkaTransport implements EventTransport {
     if (offset >= this.spool.nextOffset) return undefined;
     const kept = this.kept.take(offset, this.o.batchMaxEvents, this.o.batchMaxBytes);
     if (kept.length > 0) {
-      return {
-        next: offset + kept.length,
-        fromSpool: false,
-        messages: kept.map((record) => keptMessage(record)),
-      };
+      return { next: offset + kept.length, fromSpool: false, messages: kept };
     }
     // records still in the spool's write buffer are not in the file yet
     this.spool.writeAppended();
     const records = await this.reader.read(offset, this.o.batchMaxEvents);
     if (records.length === 0) return undefined;
-    const messages: Message[] = [];
+    const messages: OutgoingMessage[] = [];
     let bytes = 0;
     for (const record of records) {
       if (messages.length > 0 && bytes + record.value.length > this.o.batchMaxBytes) break;
@@ -411,7 +407,7 @@ export class KafkaTransport implements EventTransport {
     return { next: offset + messages.length, fromSpool: true, messages };
   }
 
-  private async sendBatch(messages: Message[]): Promise<void> {
+  private async sendBatch(messages: OutgoingMessage[]): Promise<void> {
     try {
       if (!this.connected) {
         await this.producer.connect();
@@ -451,8 +447,8 @@ export class KafkaTransport implements EventTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // murmur2 on the key, as the Java client does: one package, one partition
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      // murmur2 on the key, as the Java client and kafkajs's DefaultPartitioner do: one package, one partition
+      createPartitioner: keyPartitioner,
     });
   }
 
@@ -490,17 +486,14 @@ export class KafkaTransport implements EventTransport {
     clearTimeout(timer);
   }
 
-  private spooledMessage(record: SpoolRecord): Message {
+  private spooledMessage(record: SpoolRecord): OutgoingMessage {
     const fields = this.keyFields.read(record.value);
-    return {
-      key: kafkaKeyFor(fields),
-      value: record.value,
-      timestamp: String(record.appendTime),
-      headers: {
-        [HEADER_EVENT_TYPE]: fields.event_type,
-        [HEADER_SCHEMA_FINGERPRINT]: record.value.subarray(2, 10).toString('hex'),
-      },
-    };
+    return this.messages.message(
+      kafkaKeyFor(fields),
+      record.value,
+      fields.event_type,
+      record.appendTime,
+    );
   }
 }
 
@@ -508,17 +501,5 @@ interface OutgoingBatch {
   /** The spool offset after the batch's last record. */
   next: number;
   fromSpool: boolean;
-  messages: Message[];
-}
-
-function keptMessage(record: KeptRecord): Message {
-  return {
-    key: record.key,
-    value: record.value,
-    timestamp: String(record.appendTime),
-    headers: {
-      [HEADER_EVENT_TYPE]: record.eventType,
-      [HEADER_SCHEMA_FINGERPRINT]: record.value.subarray(2, 10).toString('hex'),
-    },
-  };
+  messages: OutgoingMessage[];
 }

@@ -1,22 +1,19 @@
 /**
  * The records this process appended to the spool and the broker has not
- * acknowledged yet, kept in memory with their Kafka key and event type, so
- * that the shipper sends them without reading the spool back or decoding them
+ * acknowledged yet, kept in memory as the Kafka messages they become, so that
+ * the shipper sends them without reading the spool back or decoding them
  * (pure). Bounded by `maxBytes` of values: past it, records are not kept, and
  * the shipper reads those from the spool (a broker outage, a backlog from an
  * earlier run). What is kept is always a contiguous run of offsets.
  */
+/** What is kept of a record: anything with its encoded value, whose length counts toward the bound. */
 export interface KeptRecord {
-  value: Buffer;
-  /** When the record was appended, ms since the epoch (the spool's append time). */
-  appendTime: number;
-  key: string;
-  eventType: string;
+  value: Uint8Array;
 }
 
-export class KeptRecords {
+export class KeptRecords<T extends KeptRecord> {
   private readonly maxBytes: number;
-  private records: KeptRecord[] = [];
+  private records: T[] = [];
   /** Index in `records` of the oldest record still kept. */
   private head = 0;
   /** Spool offset of `records[head]`. */
@@ -41,7 +38,7 @@ export class KeptRecords {
    * run. Once one was not kept, none is until the run is released: then a new
    * run starts, and the shipper reads the records in between from the spool.
    */
-  add(offset: number, record: KeptRecord): void {
+  add(offset: number, record: T): void {
     if (this.size > 0 && offset !== this.end) return;
     if (this.bytes + record.value.length > this.maxBytes) return;
     if (this.size === 0) this.base = offset;
@@ -53,14 +50,14 @@ export class KeptRecords {
    * Up to `maxRecords` kept records from `offset` on, at most `maxBytes` of
    * values (at least one record); none when `offset` is not kept.
    */
-  take(offset: number, maxRecords: number, maxBytes: number): KeptRecord[] {
+  take(offset: number, maxRecords: number, maxBytes: number): T[] {
     if (offset < this.base || offset >= this.end) return [];
     const start = this.head + (offset - this.base);
     const stop = Math.min(this.records.length, start + maxRecords);
-    const out: KeptRecord[] = [];
+    const out: T[] = [];
     let bytes = 0;
     for (let i = start; i < stop; i++) {
-      const record = this.records[i] as KeptRecord;
+      const record = this.records[i] as T;
       if (out.length > 0 && bytes + record.value.length > maxBytes) break;
       out.push(record);
       bytes += record.value.length;
@@ -75,8 +72,8 @@ export class KeptRecords {
       return;
     }
     while (this.base < offset) {
-      this.bytes -= (this.records[this.head] as KeptRecord).value.length;
-      this.records[this.head] = undefined as unknown as KeptRecord;
+      this.bytes -= (this.records[this.head] as T).value.length;
+      this.records[this.head] = undefined as unknown as T;
       this.head++;
       this.base++;
     }

@@ -8,23 +8,34 @@ import type { SchemaSet } from './schema-set.js';
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 export const SINGLE_OBJECT_HEADER_SIZE = 10;
 
-/** Where bodies are encoded before they are copied out; grows to the largest body seen. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Encodings are written in place into chunks of this size, and each is a
+ * slice of its chunk, as `Buffer.allocUnsafe` cuts small buffers from a shared
+ * pool: no copy from a scratch buffer. A body larger than a chunk gets a chunk
+ * of its own size.
+ */
+const CHUNK_SIZE = 64 * 1024;
+let chunk = Buffer.allocUnsafe(CHUNK_SIZE);
+/** Bytes of `chunk` handed out. */
+let used = 0;
 
 /** Encode a value with the reader (current) schema of the set. */
 export function encodeSingleObject(schemas: SchemaSet, value: unknown): Buffer {
-  const type = schemas.reader.type;
+  const { type, fingerprint } = schemas.reader;
   // avsc's encode returns the end, or minus the bytes missing when the buffer is too small
-  let end = type.encode(value, scratch, SINGLE_OBJECT_HEADER_SIZE);
+  let end = type.encode(value, chunk, used + SINGLE_OBJECT_HEADER_SIZE);
   if (end < 0) {
-    scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
-    end = type.encode(value, scratch, SINGLE_OBJECT_HEADER_SIZE);
+    const size = chunk.length - end - used;
+    chunk = Buffer.allocUnsafe(Math.max(CHUNK_SIZE, size));
+    used = 0;
+    end = type.encode(value, chunk, SINGLE_OBJECT_HEADER_SIZE);
   }
-  const out = Buffer.allocUnsafe(end);
-  SINGLE_OBJECT_MARKER.copy(out, 0);
-  schemas.reader.fingerprint.copy(out, 2);
-  scratch.copy(out, SINGLE_OBJECT_HEADER_SIZE, SINGLE_OBJECT_HEADER_SIZE, end);
-  return out;
+  const start = used;
+  chunk[start] = SINGLE_OBJECT_MARKER[0] as number;
+  chunk[start + 1] = SINGLE_OBJECT_MARKER[1] as number;
+  fingerprint.copy(chunk, start + 2);
+  used = end;
+  return chunk.subarray(start, end);
 }
 
 function checkMarker(bytes: Uint8Array): void {

@@ -154,11 +154,6 @@ export function checkTimestamp(value: unknown): number {
   return value;
 }
 
-/** The name of a detail in errors; built only for an error, as every detail of every event is checked. */
-function detailField(key: string): string {
-  return `details.${key}`;
-}
-
 export function checkDetail(key: unknown, value: unknown): void {
   if (typeof key !== 'string' || key.length === 0)
     fail(AuditErrorCode.InvalidField, 'details', 'keys must be non-empty strings');
@@ -169,37 +164,40 @@ export function checkDetail(key: unknown, value: unknown): void {
       `key ${printable(key)} must be well-formed Unicode without control characters`,
     );
   }
+  // the field's name only when it is named in an error: most details pass
   if (RESERVED_DETAIL_KEYS.has(key)) {
     fail(
       AuditErrorCode.InvalidField,
-      detailField(key),
+      `details.${key}`,
       'is reserved: JavaScript readers treat it as the prototype, so it could not be kept exactly',
     );
   }
   if (key.length > LIMITS.detailKey) {
     fail(
       AuditErrorCode.FieldTooLarge,
-      detailField(key),
+      `details.${key}`,
       `key is ${key.length} characters, the limit is ${LIMITS.detailKey}`,
     );
   }
   if (typeof value !== 'string')
-    fail(AuditErrorCode.InvalidField, detailField(key), `must be a string, got ${typeof value}`);
+    fail(AuditErrorCode.InvalidField, `details.${key}`, `must be a string, got ${typeof value}`);
   if (value.length > LIMITS.detailValue) {
     fail(
       AuditErrorCode.FieldTooLarge,
-      detailField(key),
+      `details.${key}`,
       `is ${value.length} characters, the limit is ${LIMITS.detailValue}`,
     );
   }
-  if (!plainCharacters(value)) checkCharacters(detailField(key), value, true);
+  if (!plainCharacters(value)) checkCharacters(`details.${key}`, value, true);
 }
 
 export function checkDetails(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(AuditErrorCode.InvalidField, 'details', 'must be an object of string values');
   }
-  const keys = Object.keys(value);
+  const details = value as Record<string, unknown>;
+  // the keys only, not an array per entry: this runs for every event
+  const keys = Object.keys(details);
   if (keys.length > LIMITS.detailEntries) {
     fail(
       AuditErrorCode.FieldTooLarge,
@@ -209,7 +207,7 @@ export function checkDetails(value: unknown): Record<string, string> {
   }
   let total = 0;
   for (const k of keys) {
-    const v = (value as Record<string, unknown>)[k];
+    const v = details[k];
     checkDetail(k, v);
     total += k.length + (v as string).length;
   }

@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type KeptRecord, KeptRecords } from '../../producer/kept-records.js';
+import { KeptRecords } from '../../producer/kept-records.js';
+
+interface KeptRecord {
+  value: Buffer;
+  key: string;
+}
 
 function kept(n: number, size = 10): KeptRecord {
-  return { value: Buffer.alloc(size, n), appendTime: n, key: `k${n}`, eventType: 'PackageInstall' };
+  return { value: Buffer.alloc(size, n), key: `k${n}` };
 }
 
 const keys = (records: KeptRecord[]): string[] => records.map((r) => r.key);
 
 test('take returns a contiguous run from the offset asked, bounded by count and bytes', () => {
-  const records = new KeptRecords(1000);
+  const records = new KeptRecords<KeptRecord>(1000);
   for (let offset = 5; offset < 15; offset++) records.add(offset, kept(offset));
   assert.deepEqual(keys(records.take(5, 3, 1000)), ['k5', 'k6', 'k7']);
   assert.deepEqual(keys(records.take(12, 10, 1000)), ['k12', 'k13', 'k14']);
@@ -21,7 +26,7 @@ test('take returns a contiguous run from the offset asked, bounded by count and 
 });
 
 test('release forgets acknowledged records; what follows is still taken by offset', () => {
-  const records = new KeptRecords(1_000_000);
+  const records = new KeptRecords<KeptRecord>(1_000_000);
   for (let offset = 0; offset < 10_000; offset++) records.add(offset, kept(offset));
   records.release(9_000);
   assert.equal(records.size, 1000);
@@ -32,7 +37,7 @@ test('release forgets acknowledged records; what follows is still taken by offse
 });
 
 test('past maxBytes records are not kept, and the next run starts where adding resumes', () => {
-  const records = new KeptRecords(30);
+  const records = new KeptRecords<KeptRecord>(30);
   for (let offset = 0; offset < 5; offset++) records.add(offset, kept(offset));
   assert.equal(records.size, 3, 'three records of 10 bytes fit');
   assert.deepEqual(keys(records.take(3, 10, 1000)), [], 'offsets 3 and 4 are read from the spool');

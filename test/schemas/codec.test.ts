@@ -51,6 +51,22 @@ for (const [name, overrides] of roundTrips) {
   });
 }
 
+test('encodings cut from shared chunks stay whole and apart, bodies larger than a chunk included', () => {
+  const values = [];
+  for (let i = 0; i < 2000; i++) {
+    // every 500th event is larger than a chunk of 64 KiB
+    const details: Record<string, string> = { n: String(i) };
+    if (i % 500 === 499) details['blob'] = 'x'.repeat(70_000 + i);
+    values.push(record({ details }));
+  }
+  const encoded = values.map((value) => encodeSingleObject(schemas, value));
+  const copies = encoded.map((bytes) => Buffer.from(bytes));
+  for (let i = 0; i < values.length; i++) {
+    assert.ok((encoded[i] as Buffer).equals(copies[i] as Buffer), `encoding ${i} was overwritten`);
+    assert.deepEqual({ ...decodeSingleObject<object>(schemas, encoded[i] as Buffer) }, values[i]);
+  }
+});
+
 const badBytes: [string, Buffer, string][] = [
   ['empty', Buffer.alloc(0), AuditErrorCode.DecodeFailed],
   ['wrong marker', Buffer.from('c30201020304050607080a', 'hex'), AuditErrorCode.DecodeFailed],

@@ -63,8 +63,17 @@ async function archiverOn(
   return { store, archiver, written };
 }
 
-/** Lets the thread pool and the store's file writes run. */
-async function settle(): Promise<void> {
+/**
+ * Lets the thread pool and the store's file writes run until the oldest
+ * object's put has reached the gated store (however slow the machine), then a
+ * little longer, so that anything that should not happen has had the chance to.
+ */
+async function settle(store: GatedStore): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (store.objectPuts === 0) {
+    if (Date.now() > deadline) throw new Error('no object put reached the store within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   await yieldToLoop();
 }
@@ -72,7 +81,7 @@ async function settle(): Promise<void> {
 test('full batches are written while the partition reads on; offsets count as archived only once written', async (t) => {
   const { store, archiver, written } = await archiverOn(t, 2);
   for (let offset = 0; offset < 25; offset++) await archiver.add(sourceRecord(offset));
-  await settle();
+  await settle(store);
   // two objects sealed: the first waits on the store, the second waits for it (writes go in
   // offset order); the third batch is open
   assert.equal(store.objectPuts, 1);
@@ -101,7 +110,7 @@ test('a partition with objectsInFlight objects waiting takes no record that woul
   for (let offset = 0; offset < 29; offset++) await archiver.add(sourceRecord(offset));
   let third = false;
   const filling = Promise.resolve(archiver.add(sourceRecord(29))).then(() => (third = true));
-  await settle();
+  await settle(store);
   assert.equal(third, false, 'the record that fills a third batch waits for the oldest write');
   assert.equal(archiver.objectsPending, 2);
   store.release();

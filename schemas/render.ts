@@ -81,58 +81,73 @@ const CSV_OPTIONS = {
   quoted_match: /[\r\n]/,
 } as const satisfies CsvOptions;
 
+/** The one-row reference writer: csv-stringify with the export's options. */
 export function csvStringifier(): Stringifier {
   return stringify({ ...CSV_OPTIONS, header: true });
 }
 
-/**
- * CSV text of consecutive records, the bytes `csvStringifier` writes for
- * them; `header` for the first of an export (also when it holds no record).
- */
-export function renderCsvRows(records: readonly AuditEventRecord[], header: boolean): string {
-  return stringifyRows(records.map(toCsvRow), { ...CSV_OPTIONS, header });
-}
+const jsonText = (record: AuditEventRecord): string => JSON.stringify(toExportObject(record));
 
-/**
- * The elements of a JSON array for consecutive records, `first` when they
- * begin the array: concatenated between `[` and JSON_ARRAY_END (or
- * EMPTY_JSON_ARRAY_END) they give the text `renderJsonArray` gives.
- */
-export function renderJsonElements(records: readonly AuditEventRecord[], first: boolean): string {
+/** The elements of a JSON array for consecutive records, `first` when they begin it. */
+function jsonElements(records: readonly AuditEventRecord[], first: boolean): string {
   let text = '';
   for (const record of records) {
-    text += (first ? '\n' : ',\n') + JSON.stringify(toExportObject(record));
+    text += (first ? '\n' : ',\n') + jsonText(record);
     first = false;
   }
   return text;
 }
 
-export const JSON_ARRAY_START = '[';
-export const JSON_ARRAY_END = '\n]\n';
-export const EMPTY_JSON_ARRAY_END = ']\n';
-
 /** NDJSON lines of consecutive records. */
-export function renderNdjsonLines(records: readonly AuditEventRecord[]): string {
+function ndjsonLines(records: readonly AuditEventRecord[]): string {
   let text = '';
-  for (const record of records) text += JSON.stringify(toExportObject(record)) + '\n';
+  for (const record of records) text += `${jsonText(record)}\n`;
   return text;
 }
+
+/**
+ * The text of an export format around and between its rows: `start`, then
+ * `rows` of consecutive records (`first` when they begin the export), then
+ * `end` (`empty` when there was no row). Any cut of the records into runs
+ * gives the same bytes.
+ */
+export interface ExportText {
+  start: string;
+  rows: (records: readonly AuditEventRecord[], first: boolean) => string;
+  end: (empty: boolean) => string;
+}
+
+export const EXPORT_TEXT: Readonly<Record<ExportFormat, ExportText>> = {
+  // csv-stringify writes the header and the rows: the bytes csvStringifier writes for them
+  csv: {
+    start: stringifyRows([], { ...CSV_OPTIONS, header: true }),
+    rows: (records) => stringifyRows(records.map(toCsvRow), CSV_OPTIONS),
+    end: () => '',
+  },
+  json: {
+    start: '[',
+    rows: jsonElements,
+    end: (empty) => (empty ? ']\n' : '\n]\n'),
+  },
+  ndjson: { start: '', rows: ndjsonLines, end: () => '' },
+};
 
 /** Text chunks of a JSON array of the records, one element at a time. */
 export async function* renderJsonArray(
   records: AsyncIterable<AuditEventRecord> | Iterable<AuditEventRecord>,
 ): AsyncGenerator<string> {
+  const { start, rows, end } = EXPORT_TEXT.json;
   let first = true;
-  yield JSON_ARRAY_START;
+  yield start;
   for await (const record of records) {
-    yield renderJsonElements([record], first);
+    yield rows([record], first);
     first = false;
   }
-  yield first ? EMPTY_JSON_ARRAY_END : JSON_ARRAY_END;
+  yield end(first);
 }
 
 export async function* renderNdjson(
   records: AsyncIterable<AuditEventRecord> | Iterable<AuditEventRecord>,
 ): AsyncGenerator<string> {
-  for await (const record of records) yield renderNdjsonLines([record]);
+  for await (const record of records) yield EXPORT_TEXT.ndjson.rows([record], false);
 }

@@ -107,7 +107,7 @@ function exportFigure(format: 'csv' | 'json'): Figure {
     better: 'higher',
     description:
       format === 'csv'
-        ? 'Rows exported per second, in this process, into a byte counter, from a local archive built by audit-trail demo (deflate objects of 10,000 events). Ours: the path of audit-trail export --format csv (exportEvents: list, read, inflate and decode each object, no filter, no verify key; writeExport: cells with the formula guard, csv-stringify). Baseline: the same rows held in memory, cells made and written by csv-stringify with the same options (header, CRLF, quoted line breaks). 200,000 events (quick: 100,000).'
+        ? 'Rows exported per second, in this process, into a byte counter, from a local archive built by audit-trail demo (deflate objects of 10,000 events). Ours: the path of audit-trail export --format csv (exportEvents: list, read, inflate and decode each object, no filter, no verify key; writeExport: cells with the formula guard, csv-stringify over runs of rows). Baseline: the same rows held in memory, cells made and written by csv-stringify with the same options (header, CRLF, quoted line breaks). 200,000 events (quick: 100,000).'
         : 'Rows exported per second, in this process, into a byte counter, from a local archive built by audit-trail demo (deflate objects of 10,000 events). Ours: the path of audit-trail export --format json (exportEvents: list, read, inflate and decode each object, no filter, no verify key; writeExport: one JSON array). Baseline: the same rows held in memory, JSON.stringify per row written to a stream as one array. 200,000 events (quick: 100,000).',
     needsStack: false,
     async setup(ctx) {

@@ -19,14 +19,17 @@ import {
   renderNdjson,
   toCsvRow,
 } from '../../schemas/render.js';
-import { writeExport } from '../../schemas/write-export.js';
+import { CHUNK_CHARS, writeExport } from '../../schemas/write-export.js';
 import { collect, record } from '../helpers.js';
 
-/** A writable that keeps the text it is given. */
+/** A writable that keeps the text it is given, and the length of each chunk. */
 class TextSink extends Writable {
   text = '';
+  chunks: number[] = [];
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
+    const text = chunk.toString();
+    this.text += text;
+    this.chunks.push(text.length);
     done();
   }
 }
@@ -43,6 +46,13 @@ const CELLS = [
   'plain',
   'Ünï',
   '"q", c',
+  '"',
+  ',',
+  'a\r',
+  '\r',
+  'x""y',
+  '🙂,"\n"',
+  '',
 ];
 
 /** Records that vary every field a renderer treats specially. */
@@ -112,6 +122,37 @@ for (const format of EXPORT_FORMATS) {
       );
       assert.equal(await written(format, oneByOne(records)), expected, `${count} records async`);
     }
+  });
+}
+
+test('csv: runs of random cells (quotes, commas, line breaks, formula signs) give the bytes of the one-row writer', async () => {
+  const alphabet = ['a', ',', '"', '\r', '\n', '=', ' ', '\t', '-', '@', 'Ü', '🙂', '+', "'"];
+  let seed = 1;
+  const pick = (): string => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return alphabet[seed % alphabet.length] as string;
+  };
+  const cell = (): string => Array.from({ length: 1 + (seed % 6) }, pick).join('');
+  const records = Array.from({ length: 3000 }, (_, i) =>
+    record({
+      user: cell(),
+      package_name: cell(),
+      details: { [cell()]: cell() },
+      error_message: i % 2 === 0 ? cell() : null,
+      source: cell(),
+    }),
+  );
+  assert.equal(await written('csv', records), await referenceText('csv', records));
+});
+
+for (const format of EXPORT_FORMATS) {
+  test(`${format}: chunks are cut near CHUNK_CHARS, none past it by more than a few rows`, async () => {
+    const records = varied(3 * BATCH_ROWS);
+    const sink = new TextSink();
+    await writeExport(format, records, sink);
+    const longest = Math.max(...sink.chunks);
+    assert.ok(longest < CHUNK_CHARS + 1000, `a chunk of ${longest} characters`);
+    assert.ok(sink.chunks.length > sink.text.length / (CHUNK_CHARS + 1000));
   });
 }
 

@@ -14,12 +14,18 @@ export class ResponseSink extends Writable {
   readonly #trailers: () => Record<string, string>;
 
   constructor(res: ServerResponse, trailers: () => Record<string, string>) {
-    super();
+    // text goes to the response as it is (UTF-8): the socket copies it out of
+    // the heap, and no Buffer of it is left for the garbage collector
+    super({ decodeStrings: false });
     this.#res = res;
     this.#trailers = trailers;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+  override _write(
+    chunk: Buffer | string,
+    _encoding: BufferEncoding,
+    done: (error?: Error) => void,
+  ): void {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return done(gone());
     if (res.write(chunk)) return done();

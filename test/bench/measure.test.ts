@@ -34,6 +34,11 @@ function scripted(
   };
 }
 
+/** The calls of `count` interleaved rounds. */
+function rounds(count: number): string[] {
+  return Array.from({ length: count }, () => ['ours', 'baseline']).flat();
+}
+
 test('a figure: setup, a warm-up of each side left out, interleaved rounds, teardown; medians and ratio', async () => {
   const calls: string[] = [];
   const result = await measureFigure(
@@ -41,18 +46,7 @@ test('a figure: setup, a warm-up of each side left out, interleaved rounds, tear
     context(),
     3,
   );
-  assert.deepEqual(calls, [
-    'setup',
-    'ours',
-    'baseline',
-    'ours',
-    'baseline',
-    'ours',
-    'baseline',
-    'ours',
-    'baseline',
-    'teardown',
-  ]);
+  assert.deepEqual(calls, ['setup', ...rounds(4), 'teardown']);
   assert.ok('runs' in result);
   assert.deepEqual(result.runs, { ours: [10, 30, 20], baseline: [40, 20, 30] });
   assert.equal(result.ours, 20);
@@ -69,17 +63,7 @@ test("a figure's own warm-up replaces the warm-up round and is left out of the r
     context(),
     3,
   );
-  assert.deepEqual(calls, [
-    'setup',
-    'warm-up',
-    'ours',
-    'baseline',
-    'ours',
-    'baseline',
-    'ours',
-    'baseline',
-    'teardown',
-  ]);
+  assert.deepEqual(calls, ['setup', 'warm-up', ...rounds(3), 'teardown']);
   assert.ok('runs' in result);
   assert.deepEqual(result.runs, { ours: [10, 30, 20], baseline: [40, 20, 30] });
 });

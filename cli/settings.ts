@@ -195,14 +195,14 @@ export const ARCHIVE_SETTINGS = {
     name: 'AUDIT_ARCHIVER_FETCH_MAX_BYTES',
     parser: positiveInteger,
     default: ARCHIVER_DEFAULTS.fetchMaxBytes,
-    defaultDoc: '2097152 (2 MiB)',
+    defaultDoc: '1048576 (1 MiB)',
     doc: 'upper bound of one fetch of the archiver (kafka), all partitions together, in compressed bytes (decoded, ~20 times that in memory)',
   }),
   archiverFetchMaxBytesPerPartition: setting({
     name: 'AUDIT_ARCHIVER_FETCH_MAX_BYTES_PER_PARTITION',
     parser: positiveInteger,
     default: ARCHIVER_DEFAULTS.fetchMaxBytesPerPartition,
-    defaultDoc: '262144 (256 KiB)',
+    defaultDoc: '131072 (128 KiB)',
     doc: 'upper bound of what one fetch of the archiver (kafka) takes from a partition (a larger record batch still comes whole)',
   }),
   archiverStopTimeoutMs: setting({

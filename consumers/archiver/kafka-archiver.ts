@@ -26,13 +26,13 @@ export interface KafkaArchiverOptions extends Omit<ArchiverOptions, 'source' | '
   partitionsConcurrently?: number;
   /**
    * Upper bound of the (compressed) bytes one fetch takes from a partition;
-   * a record batch larger than that still comes whole. @defaultValue 256 KiB
+   * a record batch larger than that still comes whole. @defaultValue 128 KiB
    */
   fetchMaxBytesPerPartition?: number;
   /**
    * Upper bound of the (compressed) bytes of one fetch, all partitions
    * together. Decoded by the Kafka client, a fetch takes about 20 times its
-   * bytes in memory (docs/archive.md). @defaultValue 2 MiB
+   * bytes in memory (docs/archive.md). @defaultValue 1 MiB
    */
   fetchMaxBytes?: number;
 }
@@ -40,8 +40,8 @@ export interface KafkaArchiverOptions extends Omit<ArchiverOptions, 'source' | '
 export const KAFKA_ARCHIVER_DEFAULTS = {
   groupId: 'audit-archiver',
   partitionsConcurrently: 8,
-  fetchMaxBytesPerPartition: 256 * 1024,
-  fetchMaxBytes: 2 * 1024 * 1024,
+  fetchMaxBytesPerPartition: 128 * 1024,
+  fetchMaxBytes: 1024 * 1024,
 } as const satisfies Partial<KafkaArchiverOptions>;
 
 export function kafkaArchiver(options: KafkaArchiverOptions): Archiver {

@@ -8,6 +8,7 @@ import { sourceRecord } from '../consumers/runtime/decode-record.js';
 import type { SourceRecord } from '../consumers/runtime/record-source.js';
 import type { AuditEventRecord } from '../schemas/event-record.js';
 import { auditEventSchemas } from '../schemas/schema-set.js';
+import { encodeSingleObject } from '../schemas/single-object.js';
 
 /** A fresh folder, removed after the test. */
 export async function tempDir(t: TestContext, name = 'audit-trail-test-'): Promise<string> {
@@ -64,6 +65,23 @@ export function logRecord(raw: {
     offset: raw.offset,
     timestamp: raw.timestamp,
     value: raw.value,
+  });
+}
+
+/**
+ * The event at `offset` of `audit.events` partition 0 as a source delivers
+ * it: record() with an id made from the offset, at `t0 + offset` ms.
+ */
+export function eventAt(
+  offset: number,
+  t0: number,
+  overrides: Partial<AuditEventRecord> = {},
+): SourceRecord {
+  const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
+  return logRecord({
+    offset,
+    timestamp: t0 + offset,
+    value: encodeSingleObject(auditEventSchemas(), record({ id, ...overrides })),
   });
 }
 

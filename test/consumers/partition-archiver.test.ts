@@ -11,19 +11,13 @@ import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
-import { collect, logRecord, record, tempDir } from '../helpers.js';
+import { collect, eventAt, logRecord, record, tempDir } from '../helpers.js';
 
 const schemas = auditEventSchemas();
 const T0 = Date.UTC(2026, 10, 27, 9, 30);
 
-function sourceRecord(offset: number): SourceRecord {
-  const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
-  return logRecord({
-    offset,
-    timestamp: T0 + offset,
-    value: encodeSingleObject(schemas, record({ id, package_name: `pkg-${offset % 3}` })),
-  });
-}
+const sourceRecord = (offset: number): SourceRecord =>
+  eventAt(offset, T0, { package_name: `pkg-${offset % 3}` });
 
 function deadLetterCode(delivered: SourceRecord): string | undefined {
   return isDeadLetter(delivered) ? delivered.decoded.error.code : undefined;

@@ -7,20 +7,12 @@ import { PartitionArchiver } from '../../consumers/archiver/partition-archiver.j
 import type { SourceRecord } from '../../consumers/runtime/record-source.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { auditEventSchemas } from '../../schemas/schema-set.js';
-import { encodeSingleObject } from '../../schemas/single-object.js';
-import { collect, logRecord, record, tempDir } from '../helpers.js';
+import { collect, eventAt, tempDir } from '../helpers.js';
 
 const schemas = auditEventSchemas();
 const T0 = Date.UTC(2026, 10, 27, 9, 30);
 
-function sourceRecord(offset: number): SourceRecord {
-  const id = `0190b6a2-7c3e-7d4a-9b1e-${String(offset).padStart(12, '0')}`;
-  return logRecord({
-    offset,
-    timestamp: T0 + offset,
-    value: encodeSingleObject(schemas, record({ id })),
-  });
-}
+const sourceRecord = (offset: number): SourceRecord => eventAt(offset, T0);
 
 async function setup(t: TestContext) {
   const store = new LocalDirStore(await tempDir(t));

@@ -33,48 +33,42 @@ export function knownSchema(schema: avro.Schema): KnownSchema {
  * A reader schema plus the writer schemas it accepts. Resolvers are built once
  * per writer schema and kept.
  */
+export interface WriterEntry {
+  writer: KnownSchema;
+  /** Undefined for the reader schema itself: its records need no resolution. */
+  resolver: avro.Resolver | undefined;
+}
+
 export class SchemaSet {
   readonly reader: KnownSchema;
-  private readonly writers = new Map<
-    string,
-    { writer: KnownSchema; resolver: avro.Resolver | undefined }
-  >();
+  /** The entry of the reader schema itself: what nearly every record names. */
+  readonly readerEntry: WriterEntry;
+  private readonly writers = new Map<string, WriterEntry>();
 
   constructor(reader: avro.Schema, writers: readonly avro.Schema[] = []) {
     this.reader = knownSchema(reader);
-    this.addWriter(this.reader);
+    this.readerEntry = { writer: this.reader, resolver: undefined };
+    this.writers.set(this.reader.fingerprintHex, this.readerEntry);
     for (const w of writers) this.addWriter(knownSchema(w));
   }
 
   private addWriter(writer: KnownSchema): void {
-    const same = writer.fingerprintHex === this.reader.fingerprintHex;
-    let resolver: avro.Resolver | undefined;
-    if (!same) {
-      try {
-        resolver = this.reader.type.createResolver(writer.type);
-      } catch (cause) {
-        throw new CodecError(
-          AuditErrorCode.UnknownSchema,
-          `writer schema ${writer.fingerprintHex} cannot be resolved against the reader schema`,
-          cause,
-        );
-      }
+    if (writer.fingerprintHex === this.reader.fingerprintHex) return; // the reader's entry is there
+    let resolver: avro.Resolver;
+    try {
+      resolver = this.reader.type.createResolver(writer.type);
+    } catch (cause) {
+      throw new CodecError(
+        AuditErrorCode.UnknownSchema,
+        `writer schema ${writer.fingerprintHex} cannot be resolved against the reader schema`,
+        cause,
+      );
     }
     this.writers.set(writer.fingerprintHex, { writer, resolver });
   }
 
-  /** The entry of the reader schema itself (no resolver): what nearly every record names. */
-  get readerEntry(): { writer: KnownSchema; resolver: avro.Resolver | undefined } {
-    return this.writers.get(this.reader.fingerprintHex) as {
-      writer: KnownSchema;
-      resolver: avro.Resolver | undefined;
-    };
-  }
-
   /** The writer schema and its resolver for a fingerprint, or undefined when unknown. */
-  lookup(
-    fingerprintHex: string,
-  ): { writer: KnownSchema; resolver: avro.Resolver | undefined } | undefined {
+  lookup(fingerprintHex: string): WriterEntry | undefined {
     return this.writers.get(fingerprintHex);
   }
 }

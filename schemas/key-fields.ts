@@ -8,8 +8,8 @@
 import avro from 'avsc';
 import { AuditErrorCode, CodecError } from '../common/errors.js';
 import type { AuditEventRecord } from './event-record.js';
-import type { SchemaSet } from './schema-set.js';
-import { SINGLE_OBJECT_HEADER_SIZE, singleObjectFingerprint } from './single-object.js';
+import type { SchemaSet, WriterEntry } from './schema-set.js';
+import { singleObjectBody, writerOf } from './single-object.js';
 
 export type KeyFields = Pick<AuditEventRecord, 'id' | 'event_type' | 'package_name' | 'source'>;
 
@@ -19,7 +19,7 @@ export class KeyFieldsReader {
   private readonly schemas: SchemaSet;
   private readonly type: avro.Type;
   /** One resolver per writer schema met, built on first use. */
-  private readonly resolvers = new Map<string, avro.Resolver>();
+  private readonly resolvers = new Map<WriterEntry, avro.Resolver>();
 
   constructor(schemas: SchemaSet) {
     this.schemas = schemas;
@@ -33,34 +33,20 @@ export class KeyFieldsReader {
 
   /** The key fields and event type of one single-object encoding; a CodecError when it cannot. */
   read(bytes: Uint8Array): KeyFields {
-    const fingerprint = singleObjectFingerprint(bytes);
-    const resolver = this.resolvers.get(fingerprint) ?? this.resolverFor(fingerprint);
-    const body = Buffer.from(
-      bytes.buffer,
-      bytes.byteOffset + SINGLE_OBJECT_HEADER_SIZE,
-      bytes.length - SINGLE_OBJECT_HEADER_SIZE,
-    );
+    const known = writerOf(this.schemas, bytes);
+    let resolver = this.resolvers.get(known);
+    if (resolver === undefined) {
+      resolver = this.type.createResolver(known.writer.type);
+      this.resolvers.set(known, resolver);
+    }
     try {
-      return this.type.fromBuffer(body, resolver) as KeyFields;
+      return this.type.fromBuffer(singleObjectBody(bytes), resolver) as KeyFields;
     } catch (cause) {
       throw new CodecError(
         AuditErrorCode.DecodeFailed,
-        `body does not decode with writer schema ${fingerprint}: ${(cause as Error).message}`,
+        `body does not decode with writer schema ${known.writer.fingerprintHex}: ${(cause as Error).message}`,
         cause,
       );
     }
-  }
-
-  private resolverFor(fingerprint: string): avro.Resolver {
-    const known = this.schemas.lookup(fingerprint);
-    if (known === undefined) {
-      throw new CodecError(
-        AuditErrorCode.UnknownSchema,
-        `unknown writer schema fingerprint ${fingerprint}`,
-      );
-    }
-    const resolver = this.type.createResolver(known.writer.type);
-    this.resolvers.set(fingerprint, resolver);
-    return resolver;
   }
 }

@@ -3,7 +3,7 @@
  * fingerprint of the writer schema, then the binary body.
  */
 import { AuditErrorCode, CodecError } from '../common/errors.js';
-import type { SchemaSet } from './schema-set.js';
+import type { SchemaSet, WriterEntry } from './schema-set.js';
 
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 export const SINGLE_OBJECT_HEADER_SIZE = 10;
@@ -68,27 +68,40 @@ export function isReaderEncoded(schemas: SchemaSet, bytes: Uint8Array): boolean 
 }
 
 /**
- * Decode a single-object encoding into the reader schema of the set, resolving
- * from the writer schema its fingerprint names.
+ * The writer schema a single-object encoding names, with its resolver: the
+ * reader's own entry found by comparing bytes, any other by its fingerprint;
+ * a CodecError when the bytes are no such encoding or the schema is unknown.
  */
-export function decodeSingleObject<T>(schemas: SchemaSet, bytes: Uint8Array): T {
+export function writerOf(schemas: SchemaSet, bytes: Uint8Array): WriterEntry {
   checkMarker(bytes);
-  const known = isReaderEncoded(schemas, bytes)
-    ? schemas.readerEntry
-    : schemas.lookup(singleObjectFingerprint(bytes));
-  if (known === undefined) {
+  if (isReaderEncoded(schemas, bytes)) return schemas.readerEntry;
+  const fingerprint = singleObjectFingerprint(bytes);
+  const known = schemas.lookup(fingerprint);
+  if (known === undefined)
     throw new CodecError(
       AuditErrorCode.UnknownSchema,
-      `unknown writer schema fingerprint ${singleObjectFingerprint(bytes)}`,
+      `unknown writer schema fingerprint ${fingerprint}`,
     );
-  }
-  const body = Buffer.from(
+  return known;
+}
+
+/** The body of a single-object encoding (a view). */
+export function singleObjectBody(bytes: Uint8Array): Buffer {
+  return Buffer.from(
     bytes.buffer,
     bytes.byteOffset + SINGLE_OBJECT_HEADER_SIZE,
     bytes.length - SINGLE_OBJECT_HEADER_SIZE,
   );
+}
+
+/**
+ * Decode a single-object encoding into the reader schema of the set, resolving
+ * from the writer schema its fingerprint names.
+ */
+export function decodeSingleObject<T>(schemas: SchemaSet, bytes: Uint8Array): T {
+  const known = writerOf(schemas, bytes);
   try {
-    return schemas.reader.type.fromBuffer(body, known.resolver) as T;
+    return schemas.reader.type.fromBuffer(singleObjectBody(bytes), known.resolver) as T;
   } catch (cause) {
     throw new CodecError(
       AuditErrorCode.DecodeFailed,

@@ -120,13 +120,22 @@ export class Archiver implements RecordConsumer {
   }
 
   /**
-   * Resolves true once every partition of `ends` is archived or in its open
-   * batch up to its end; false when the archiver failed or `signal` aborted first.
+   * Resolves true once every partition of `ends` is archived up to its end:
+   * taken, then its open batch written while the source still runs, so that a
+   * rebalance that drops an open batch before the stop has its records fetched
+   * and written again instead of lost to the run. False when the archiver
+   * failed or `signal` aborted first.
    */
   async catchUp(ends: ReadonlyMap<number, number>, signal?: AbortSignal): Promise<boolean> {
     for (;;) {
       if (this.failure !== undefined || signal?.aborted === true) return false;
-      if (await this.accountedUpTo(ends)) return true;
+      if (await this.archivedUpTo(ends)) return true;
+      if (
+        (await this.accountedUpTo(ends)) &&
+        (await this.writeOpenBatches(ends)) &&
+        (await this.archivedUpTo(ends))
+      )
+        return true;
       // not a race with a sleep on `signal`: each pending sleep would keep a listener on it
       await settledOrTimeout(this.progressed.promise, 200, signal);
     }
@@ -135,6 +144,29 @@ export class Archiver implements RecordConsumer {
   private async accountedUpTo(ends: ReadonlyMap<number, number>): Promise<boolean> {
     for (const [partition, end] of ends)
       if ((await this.accountedThrough(partition)) < end - 1) return false;
+    return true;
+  }
+
+  private async archivedUpTo(ends: ReadonlyMap<number, number>): Promise<boolean> {
+    for (const [partition, end] of ends)
+      if ((await this.partitions.get(partition)).archivedBelow < end) return false;
+    return true;
+  }
+
+  /**
+   * Writes the open batches of the partitions of `ends` this archiver handles;
+   * false when it may not (stopping, or the group has not confirmed this
+   * member). A write that fails after the store retries fails the archiver, as
+   * it would at the stop.
+   */
+  private async writeOpenBatches(ends: ReadonlyMap<number, number>): Promise<boolean> {
+    if (this.stopping || !this.source.holdsAssignment()) return false;
+    const handled = this.partitions.handled().filter((partition) => ends.has(partition));
+    await this.partitions
+      .forEach(handled, async (archiver) => {
+        await archiver.flush();
+      })
+      .catch((error: Error) => this.fail(error));
     return true;
   }
 

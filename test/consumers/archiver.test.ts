@@ -143,3 +143,39 @@ test('catching up leaves no abort listeners behind on the caller signal, however
   assert.equal(listeners, 0);
   assert.ok(most <= 1, `${most} abort listeners at once`);
 });
+
+test('catching up writes the open batches before it resolves: a rebalance between it and the stop loses nothing of the run', async (t) => {
+  const dir = await tempDir(t);
+  const spoolDir = join(dir, 'spool');
+  const spool = new Spool({ dir: spoolDir });
+  const schemas = auditEventSchemas();
+  // 250 records: two full objects of 100 and an open batch of 50
+  for (let i = 0; i < 250; i++)
+    spool.append(
+      encodeSingleObject(
+        schemas,
+        record({ id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}` }),
+      ),
+    );
+  await spool.close();
+  const store = new LocalDirStore(join(dir, 'archive'));
+  const archiver = spoolArchiver({ spoolDir, store, batch: { maxEvents: 100 } });
+  const ends = await archiver.backlog();
+  await archiver.start();
+  assert.equal(await archiver.catchUp(ends), true);
+  // the group takes the partition away and gives it back (a member restarted, the coordinator moved)
+  await archiver.assigned([0]);
+  const stats = await archiver.stop();
+  assert.deepEqual([stats.records, stats.events, stats.objects], [250, 250, 3]);
+  const objects = await collect(store.list('events/dt='));
+  assert.equal(objects.length, 3);
+  const counts = await Promise.all(
+    objects.map(async (key) =>
+      Number(decodeContainerHeader(await store.get(key)).header.metadata[META.count]),
+    ),
+  );
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    250,
+  );
+});

@@ -12,7 +12,7 @@ const { Kafka: KafkaClient, logLevel } = kafkajs;
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './settings.js';
 import { silentLogger } from '../common/logger.js';
-import type { RetryPolicy } from '../common/retry.js';
+import { RETRY_POLICIES, type RetryPolicy } from '../common/retry.js';
 import { kafkaError, type KafkaErrorContext } from './errors.js';
 
 /** The bootstrap brokers of each client made here, for error messages. */
@@ -123,4 +123,24 @@ export async function withAdmin<T>(
 
 function isKafkaJsError(error: unknown): boolean {
   return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
+/**
+ * The quick check a long-running member makes before it joins its group: a
+ * broker answers, the credentials are accepted and the topics exist. Topic
+ * metadata, which any one broker answers: a member started while a partition
+ * leader is down still starts (its leader's offsets would not answer until the
+ * cluster has elected another).
+ */
+export async function checkTopics(
+  settings: KafkaSettings,
+  logger: Logger,
+  topics: readonly string[],
+  group: string | undefined,
+): Promise<void> {
+  await withAdmin(
+    createKafka(settings, logger, { retry: RETRY_POLICIES.kafkaClient }),
+    { operation: 'read the metadata of', topic: topics.join(', '), group },
+    (admin) => admin.fetchTopicMetadata({ topics: [...topics] }),
+  );
 }

@@ -13,8 +13,7 @@ import type { ArchiveStats, Archiver } from '../../consumers/archiver/archiver.j
 import { kafkaArchiver } from '../../consumers/archiver/kafka-archiver.js';
 import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { AuditError, AuditErrorCode } from '../../common/errors.js';
-import { RETRY_POLICIES } from '../../common/retry.js';
-import { createKafka, kafkaBrokers, withAdmin } from '../../kafka/client.js';
+import { checkTopics, createKafka, kafkaBrokers } from '../../kafka/client.js';
 import { kafkaError } from '../../kafka/errors.js';
 import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka, type CliSettings } from '../config.js';
@@ -47,13 +46,9 @@ async function archiverFor(
   const kafka = createKafka(requireKafka(settings), logger);
   const topic = settings.topics.eventsTopic;
   const group = settings.archiverGroupId;
-  // a start-up check with quick retries, so that an unreachable broker, refused credentials or a
-  // missing topic are reported at once; the archiver's own client then rides out outages
-  await withAdmin(
-    createKafka(requireKafka(settings), logger, { retry: RETRY_POLICIES.kafkaClient }),
-    { operation: 'read the offsets of', topic, group },
-    (admin) => admin.fetchTopicOffsets(topic),
-  );
+  // an unreachable broker, refused credentials or a missing topic are reported at once; the
+  // archiver's own client then rides out outages
+  await checkTopics(requireKafka(settings), logger, [topic], group);
   const archiver = kafkaArchiver({
     ...common,
     kafka,

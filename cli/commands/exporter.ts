@@ -9,9 +9,8 @@ import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
-import { RETRY_POLICIES } from '../../common/retry.js';
 import { ExporterMember } from '../../consumers/exporter/exporter-member.js';
-import { createKafka, withAdmin } from '../../kafka/client.js';
+import { checkTopics, createKafka } from '../../kafka/client.js';
 import { recordAccessOnce, requestAccessInfo } from '../access.js';
 import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
@@ -42,12 +41,7 @@ async function runMember(
   const e = EXPORTER_SETTINGS;
   const requestsTopic = settings.topics.exportRequestsTopic;
   const groupId = readSetting(env, e.groupId);
-  // quick checks of the broker, the credentials and the topic, before the group starts
-  await withAdmin(
-    createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
-    { operation: 'read the offsets of', topic: requestsTopic, group: groupId },
-    (admin) => admin.fetchTopicOffsets(requestsTopic),
-  );
+  await checkTopics(kafkaSettings, logger, [requestsTopic], groupId);
   const endpoint = await metricsFromSettings(env, logger);
   const member = new ExporterMember({
     kafka: createKafka(kafkaSettings, logger),

@@ -7,11 +7,10 @@ import { MonitorMetrics } from '../../consumers/monitor/monitor-metrics.js';
 import { metricsFromSettings, type MetricsEndpoint } from '../metrics-server.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { RETRY_POLICIES } from '../../common/retry.js';
 import { readSetting } from '../../common/settings.js';
 import { MonitorMember } from '../../consumers/monitor/monitor-member.js';
 import { DEFAULT_MONITOR_RULES, loadMonitorRules } from '../../consumers/monitor/rules.js';
-import { createKafka, withAdmin } from '../../kafka/client.js';
+import { checkTopics, createKafka } from '../../kafka/client.js';
 import { alertsOcsfTopic, monitorKeyedTopic } from '../../kafka/topics.js';
 import { parseOptions } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
@@ -36,15 +35,8 @@ export async function monitorCommand(args: string[], logger: Logger): Promise<nu
     const keyedTopic = monitorKeyedTopic(eventsTopic);
     const ocsfTopic = alertsOcsfTopic(alertsTopic);
     const groupId = readSetting(env, s.groupId);
-    // quick checks of the broker, the credentials and the topics, before the group starts
     const topics = [eventsTopic, keyedTopic, alertsTopic, ocsfTopic];
-    await withAdmin(
-      createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
-      { operation: 'read the offsets of', topic: topics.join(', '), group: groupId },
-      async (admin) => {
-        for (const topic of topics) await admin.fetchTopicOffsets(topic);
-      },
-    );
+    await checkTopics(kafkaSettings, logger, topics, groupId);
     endpoint = await metricsFromSettings(env, logger);
     const member = new MonitorMember({
       kafka: createKafka(kafkaSettings, logger),

@@ -9,13 +9,12 @@ import { runMemberUntil, untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { readSetting } from '../../common/settings.js';
-import { RETRY_POLICIES } from '../../common/retry.js';
 import {
   SiemFeedMember,
   siemFeedGroup,
   siemFeedTopic,
 } from '../../consumers/siem-feed/siem-feed-member.js';
-import { createKafka, withAdmin } from '../../kafka/client.js';
+import { checkTopics, createKafka } from '../../kafka/client.js';
 import { isSiemFormat, SIEM_FORMATS } from '../../schemas/siem/index.js';
 import { parseOptions, UsageError } from '../args.js';
 import { cliSettings, effectiveEnv, requireKafka } from '../config.js';
@@ -40,19 +39,7 @@ export async function siemFeedCommand(args: string[], logger: Logger): Promise<n
     const eventsTopic = settings.topics.eventsTopic;
     const groupId = readSetting(env, s.groupId) ?? siemFeedGroup(format);
     const outputTopic = siemFeedTopic(eventsTopic, format);
-    // quick checks of the broker, the credentials and the topics, before the group starts
-    await withAdmin(
-      createKafka(kafkaSettings, logger, { retry: RETRY_POLICIES.kafkaClient }),
-      {
-        operation: 'read the offsets of',
-        topic: `${eventsTopic} and ${outputTopic}`,
-        group: groupId,
-      },
-      async (admin) => {
-        await admin.fetchTopicOffsets(eventsTopic);
-        await admin.fetchTopicOffsets(outputTopic);
-      },
-    );
+    await checkTopics(kafkaSettings, logger, [eventsTopic, outputTopic], groupId);
     endpoint = await metricsFromSettings(env, logger);
     const member = new SiemFeedMember({
       kafka: createKafka(kafkaSettings, logger),

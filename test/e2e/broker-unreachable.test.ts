@@ -65,7 +65,7 @@ const COMMANDS: { name: string; args: string[]; limitMs: number; operation: RegE
     name: 'archive',
     args: ['archive', '--once'],
     limitMs: 6000,
-    operation: /\(read the offsets of audit\.events, group audit-archiver\)/,
+    operation: /\(read the metadata of audit\.events, group audit-archiver\)/,
   },
   {
     name: 'topics ensure',

@@ -176,7 +176,7 @@ export async function assertArchivedOnce(
   assert.equal(
     archive.events.length,
     ids.size,
-    `every event archived (archive --once: ${final.stdout.trim()}; ${archive.objects} objects)${context === undefined ? '' : `\n${context()}`}`,
+    `every event archived (archive --once: ${final.stdout.trim()}; ${archive.objects} objects)\n${final.stderr.slice(-4000)}${context === undefined ? '' : `\n${context()}`}`,
   );
   assert.deepEqual(new Set(archive.events.map((e) => e.id)), ids);
   const verified = await runCli(['verify'], env);

@@ -12,7 +12,8 @@ const { Kafka: KafkaClient, logLevel } = kafkajs;
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './settings.js';
 import { silentLogger } from '../common/logger.js';
-import { RETRY_POLICIES, type RetryPolicy } from '../common/retry.js';
+import { AuditErrorCode, isAuditError } from '../common/errors.js';
+import { retry, RETRY_POLICIES, type RetryPolicy } from '../common/retry.js';
 import { kafkaError, type KafkaErrorContext } from './errors.js';
 
 /** The bootstrap brokers of each client made here, for error messages. */
@@ -138,9 +139,17 @@ export async function checkTopics(
   topics: readonly string[],
   group: string | undefined,
 ): Promise<void> {
-  await withAdmin(
-    createKafka(settings, logger, { retry: RETRY_POLICIES.kafkaClient }),
-    { operation: 'read the metadata of', topic: topics.join(', '), group },
-    (admin) => admin.fetchTopicMetadata({ topics: [...topics] }),
-  );
+  const check = (): Promise<unknown> =>
+    withAdmin(
+      createKafka(settings, logger, { retry: RETRY_POLICIES.kafkaClient }),
+      { operation: 'read the metadata of', topic: topics.join(', '), group },
+      (admin) => admin.fetchTopicMetadata({ topics: [...topics] }),
+    );
+  // kafkajs asks the broker it connected to first; when that one dies before it answers, a
+  // second client connects to one of the others (of a single broker, there is no other)
+  await retry(check, {
+    attempts: settings.brokers.length > 1 ? 2 : 1,
+    initialMs: 0,
+    isRetriable: (error) => isAuditError(error) && error.code === AuditErrorCode.Unavailable,
+  });
 }

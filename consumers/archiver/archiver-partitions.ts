@@ -55,6 +55,11 @@ export class ArchiverPartitions {
     return [...new Set([...this.assigned, ...this.slots.keys()])];
   }
 
+  /** Whether `partition` is this archiver's: in the current assignment or handled since. */
+  holds(partition: number): boolean {
+    return this.slots.has(partition) || this.assigned.includes(partition);
+  }
+
   /** Whether another writer fenced this one out of `partition` since the last assignment. */
   isFenced(partition: number): boolean {
     return this.fenced.has(partition);

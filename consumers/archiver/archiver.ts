@@ -63,6 +63,8 @@ export class Archiver implements RecordConsumer {
   /** Resolved (and replaced) after each batch and at a failure, for `catchUp`. */
   private progressed = signal();
   private failWith: (error: Error) => void = () => undefined;
+  /** The group's committed offsets as last asked, for `catchUp`. */
+  private committedCache: { at: number; offsets: Promise<Map<number, number>> } | undefined;
   /**
    * Resolves with the first fault no retry can heal (a missing bucket, refused
    * credentials, a source that stopped for good); the process should stop and
@@ -141,16 +143,48 @@ export class Archiver implements RecordConsumer {
     }
   }
 
+  /** Whether the partitions of `ends` this archiver holds are taken up to their ends. */
   private async accountedUpTo(ends: ReadonlyMap<number, number>): Promise<boolean> {
     for (const [partition, end] of ends)
-      if ((await this.accountedThrough(partition)) < end - 1) return false;
+      if (this.partitions.holds(partition) && (await this.accountedThrough(partition)) < end - 1)
+        return false;
     return true;
   }
 
+  /**
+   * Whether every partition of `ends` is archived up to its end: by this
+   * archiver where it holds the partition, and otherwise as far as the group
+   * has committed (another member's commits follow its writes). Those are not
+   * read from the archive here: a partition this archiver does not hold would
+   * keep the end it had when first read, and the run would never end.
+   */
   private async archivedUpTo(ends: ReadonlyMap<number, number>): Promise<boolean> {
-    for (const [partition, end] of ends)
-      if ((await this.partitions.get(partition)).archivedBelow < end) return false;
-    return true;
+    const elsewhere: number[] = [];
+    for (const [partition, end] of ends) {
+      if (!this.partitions.holds(partition)) elsewhere.push(partition);
+      else if ((await this.partitions.get(partition)).archivedBelow < end) return false;
+    }
+    if (elsewhere.length === 0) return true;
+    const committed = await this.groupCommitted();
+    return elsewhere.every(
+      (partition) => (committed.get(partition) ?? -1) >= (ends.get(partition) ?? 0),
+    );
+  }
+
+  /** The group's committed offsets, asked of the source at most once a second. */
+  private groupCommitted(): Promise<Map<number, number>> {
+    const now = Date.now();
+    if (this.committedCache === undefined || now - this.committedCache.at >= 1000) {
+      // Kafka out of reach for a moment: not done yet, asked again a second later
+      const offsets = (this.source.committedOffsets?.() ?? Promise.resolve(new Map())).catch(
+        (error: Error) => {
+          this.logger.debug({ err: error.message }, 'cannot read the committed offsets');
+          return new Map<number, number>();
+        },
+      );
+      this.committedCache = { at: now, offsets };
+    }
+    return this.committedCache.offsets;
   }
 
   /**

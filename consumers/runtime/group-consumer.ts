@@ -331,19 +331,31 @@ export class GroupConsumer implements RecordSource {
 
   /** The end of each partition that holds records the group has not committed. */
   async backlog(): Promise<Map<number, number>> {
+    const { ends, committed } = await this.readOffsets(true);
+    return new Map(
+      [...ends].filter(([partition, high]) => high > 0 && (committed.get(partition) ?? -1) < high),
+    );
+  }
+
+  /** The offset the group last committed for each partition (-1: none). */
+  async committedOffsets(): Promise<Map<number, number>> {
+    return (await this.readOffsets(false)).committed;
+  }
+
+  private async readOffsets(
+    withEnds: boolean,
+  ): Promise<{ ends: Map<number, number>; committed: Map<number, number> }> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      const ends = await admin.fetchTopicOffsets(this.topic);
+      const ends = withEnds ? await admin.fetchTopicOffsets(this.topic) : [];
       const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
-      const committedAt = new Map(
-        (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-      );
-      return new Map(
-        ends
-          .map((p) => [p.partition, Number(p.high)] as const)
-          .filter(([partition, high]) => high > 0 && (committedAt.get(partition) ?? -1) < high),
-      );
+      return {
+        ends: new Map(ends.map((p) => [p.partition, Number(p.high)])),
+        committed: new Map(
+          (committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+        ),
+      };
     } catch (error) {
       throw this.coded(error, 'read the offsets of');
     } finally {

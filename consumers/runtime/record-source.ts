@@ -129,6 +129,12 @@ export interface RecordSource {
    * caught up must reach.
    */
   backlog(): Promise<Map<number, number>>;
+  /**
+   * For a group, the offset its members last committed for each partition
+   * (the next to read): how far the partitions this member does not hold are
+   * done. A source without a group has no other reader and need not tell.
+   */
+  committedOffsets?(): Promise<Map<number, number>>;
   /** Stops after the running batch and releases everything; idempotent. */
   stop(): Promise<void>;
 }

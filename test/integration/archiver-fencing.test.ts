@@ -4,7 +4,15 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { archivedObjects } from '../../consumers/archiver/archive-resume.js';
 import { tempDir } from '../helpers.js';
-import { PREFIX, pipelineEnv, readPartitions, startArchiver, waitUntil } from './pipeline.js';
+import {
+  assertArchivedOnce,
+  PREFIX,
+  pipelineEnv,
+  readPartitions,
+  startArchiver,
+  stopMember,
+  waitUntil,
+} from './pipeline.js';
 import { eventFiles } from './event-files.js';
 import { createTopics, runCli, testBucket } from './stack.js';
 
@@ -69,4 +77,35 @@ test('an archiver member paused (SIGSTOP) past its session timeout and resumed w
   const verified = await runCli(['verify'], env, 60_000);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.match(verified.stdout, /OK/);
+});
+
+test('archive --once while another member of the group runs and producers publish: it ends once the partitions it holds are archived and the others committed by that member; nothing lost, no duplicate', async (t) => {
+  const partitions = 6;
+  const { topic } = await createTopics(t, partitions);
+  const { bucket, store } = await testBucket(t);
+  const dir = await tempDir(t);
+  const { files, ids } = eventFiles(dir, 2, 10_000, 30);
+  // the running member writes a partial batch 3 s after its first record, then commits it
+  const env = pipelineEnv(topic, bucket, {
+    AUDIT_BATCH_MAX_EVENTS: '1000',
+    AUDIT_BATCH_MAX_AGE_MS: '3000',
+  });
+  const produce = (file: string, spool: string) =>
+    runCli(['produce', '--from', file], { ...env, AUDIT_SPOOL_DIR: join(dir, spool) });
+
+  assert.equal((await produce(files[0] as string, 'spool-0')).code, 0);
+  const member = startArchiver({ ...env, AUDIT_LOG_LEVEL: 'warn' });
+  t.after(() => member.child.kill('SIGKILL'));
+  await waitUntil(
+    async () => (await archivedObjects(store, PREFIX, topic, 0)).length > 0,
+    60_000,
+    'a first object of the running member',
+  );
+  const producing = produce(files[1] as string, 'spool-1');
+  // joins the group: the running member keeps some partitions, whose end it only learns from commits
+  const once = await runCli(['archive', '--once'], { ...env, AUDIT_LOG_LEVEL: 'warn' }, 60_000);
+  assert.equal(once.code, 0, once.stderr.slice(-3000));
+  assert.equal((await producing).code, 0);
+  assert.equal(await stopMember(member, 30_000), 0, member.log().slice(-3000));
+  await assertArchivedOnce(store, env, topic, partitions, ids);
 });

@@ -14,6 +14,22 @@ import { auditEventSchemas } from '../../schemas/schema-set.js';
 import { encodeSingleObject } from '../../schemas/single-object.js';
 import { collect, record, tempDir } from '../helpers.js';
 
+/** A spool in `dir` holding `count` valid events, ids numbered from 0; its folder. */
+async function spoolOfEvents(dir: string, count: number): Promise<string> {
+  const spoolDir = join(dir, 'spool');
+  const spool = new Spool({ dir: spoolDir });
+  const schemas = auditEventSchemas();
+  for (let i = 0; i < count; i++)
+    spool.append(
+      encodeSingleObject(
+        schemas,
+        record({ id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}` }),
+      ),
+    );
+  await spool.close();
+  return spoolDir;
+}
+
 test('records that do not decode go to the dead letters once, beside the archive, and keep their offsets in the range', async (t) => {
   const dir = await tempDir(t);
   const spoolDir = join(dir, 'spool');
@@ -102,17 +118,7 @@ test('group consumer options are checked at construction, naming the bad one', (
 
 test('catching up leaves no abort listeners behind on the caller signal, however many batches it waits for', async (t) => {
   const dir = await tempDir(t);
-  const spoolDir = join(dir, 'spool');
-  const spool = new Spool({ dir: spoolDir });
-  const schemas = auditEventSchemas();
-  for (let i = 0; i < 600; i++)
-    spool.append(
-      encodeSingleObject(
-        schemas,
-        record({ id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}` }),
-      ),
-    );
-  await spool.close();
+  const spoolDir = await spoolOfEvents(dir, 600);
   const controller = new AbortController();
   const signal = controller.signal;
   let listeners = 0;
@@ -146,18 +152,8 @@ test('catching up leaves no abort listeners behind on the caller signal, however
 
 test('catching up writes the open batches before it resolves: a rebalance between it and the stop loses nothing of the run', async (t) => {
   const dir = await tempDir(t);
-  const spoolDir = join(dir, 'spool');
-  const spool = new Spool({ dir: spoolDir });
-  const schemas = auditEventSchemas();
   // 250 records: two full objects of 100 and an open batch of 50
-  for (let i = 0; i < 250; i++)
-    spool.append(
-      encodeSingleObject(
-        schemas,
-        record({ id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}` }),
-      ),
-    );
-  await spool.close();
+  const spoolDir = await spoolOfEvents(dir, 250);
   const store = new LocalDirStore(join(dir, 'archive'));
   const archiver = spoolArchiver({ spoolDir, store, batch: { maxEvents: 100 } });
   const ends = await archiver.backlog();

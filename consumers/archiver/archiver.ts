@@ -218,11 +218,12 @@ export class Archiver implements RecordConsumer {
   }
 
   /**
-   * Stops fetching, writes every open batch and commits it, then stops the
-   * source: a clean stop leaves nothing read that is not archived. A batch that
-   * was already fetched when fetching stopped is written by the second pass;
-   * its offsets stay uncommitted, and the next start skips them by reading the
-   * archive.
+   * Stops fetching and taking records, writes every open batch and commits it,
+   * closes the digest intervals, then stops the source: a clean stop leaves
+   * nothing taken that is not archived, and writes nothing once it has left the
+   * group (the next owner of a partition continues its digest chain from the
+   * digest this one closed). Records handed over once the stop began are not
+   * taken: uncommitted, the next owner archives them.
    */
   async stop(): Promise<ArchiveStats> {
     this.requestStop();
@@ -232,7 +233,10 @@ export class Archiver implements RecordConsumer {
     const holds = this.source.holdsAssignment();
     if (!holds)
       this.logger.warn('stopping without writing: the group has not confirmed this member');
-    await this.partitions.forEach(holds ? this.partitions.handled() : [], async (archiver, p) => {
+    // idle assigned partitions too: their digest intervals close, so that a stopped archiver
+    // leaves nothing unverifiable; a partition fenced meanwhile is another writer's
+    const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
+    await this.partitions.forEach(holds ? unfenced : [], async (archiver, p) => {
       await archiver.flush();
       // commit what the archive now holds, so that the next start does not read it again
       await this.source
@@ -243,25 +247,20 @@ export class Archiver implements RecordConsumer {
             'final commit failed; the archive still decides',
           ),
         );
+      if (this.source.holdsAssignment()) await archiver.closeDigests();
     });
     await this.source.stop();
     await this.deadLetters.close();
-    // batches fetched before the pause took effect; then the digest interval closes, on
-    // idle assigned partitions too, so that a stopped archiver leaves nothing unverifiable
-    const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
-    await this.partitions.forEach(holds ? unfenced : [], async (archiver) => {
-      await archiver.flush();
-      await archiver.closeDigests();
-    });
     return this.stats;
   }
 
   /**
-   * The highest offset of a partition that is archived or in its open batch
-   * (written at the latest by `stop()`), read from the archive when this
-   * archiver has not handled the partition since its last assignment.
+   * The highest offset of a partition this archiver holds that is archived or
+   * in its open batch, read from the archive when it has not handled the
+   * partition since its last assignment. Only for partitions it holds: a slot
+   * made for another member's partition would go stale.
    */
-  async accountedThrough(partition: number): Promise<number> {
+  private async accountedThrough(partition: number): Promise<number> {
     const archiver = await this.partitions.get(partition);
     return this.partitions.serialised(partition, () => Promise.resolve(archiver.accountedThrough));
   }
@@ -317,11 +316,13 @@ export class Archiver implements RecordConsumer {
     records: readonly SourceRecord[],
     context: BatchContext,
   ): Promise<BatchResult | undefined> {
-    if (!context.isActive()) return undefined; // reassigned meanwhile: the new owner archives it
+    // reassigned meanwhile, or stopping (its open batches are being written): the next owner archives it
+    if (!context.isActive() || this.stopping) return undefined;
     const partition = context.partition;
     const archiver = await this.partitions.get(partition);
     return this.partitions
       .serialised(partition, async () => {
+        if (this.stopping) return undefined; // queued behind the stop's final write of the partition
         const fresh = records.filter((r) => r.offset > archiver.accountedThrough);
         await this.sendDeadLetters(fresh.filter(isDeadLetter));
         for (const record of fresh) {

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { AuditErrorCode } from '../../common/errors.js';
 import { Spool } from '../../common/spool/spool.js';
+import type { Archiver } from '../../consumers/archiver/archiver.js';
 import { spoolArchiver } from '../../consumers/archiver/spool-archiver.js';
 import { META } from '../../consumers/archiver/archive-object.js';
+import { verifyArchive } from '../../consumers/archiver/verify.js';
 import { LocalDirStore } from '../../consumers/object-store/local-dir-store.js';
 import { GroupConsumer } from '../../consumers/runtime/group-consumer.js';
 import { decodeContainerHeader } from '../../schemas/container.js';
@@ -174,4 +177,30 @@ test('catching up writes the open batches before it resolves: a rebalance betwee
     counts.reduce((a, b) => a + b, 0),
     250,
   );
+});
+
+test('a stopping member closes its digests before it leaves the group: the next owner continues the chain instead of forking it', async (t) => {
+  const dir = await tempDir(t);
+  const spoolDir = await spoolOfEvents(dir, 250);
+  const store = new LocalDirStore(join(dir, 'archive'));
+  const keys = generateKeyPairSync('ed25519');
+  const options = { spoolDir, store, batch: { maxEvents: 100 }, signingKey: keys.privateKey };
+  const first = spoolArchiver(options);
+  const leave = first.source.stop.bind(first.source);
+  // the moment the first member has left, the group gives the partition to the next one,
+  // which archives what is left and stops, closing its digest interval
+  let next: Awaited<ReturnType<Archiver['stop']>> | undefined;
+  first.source.stop = async () => {
+    await leave();
+    next = await spoolArchiver(options).drain();
+  };
+  const stats = await first.drain();
+  assert.equal(stats.events, 250);
+  assert.equal(next?.events, 0);
+  const report = await verifyArchive(store, { prefix: 'events', publicKey: keys.publicKey });
+  assert.deepEqual(
+    report.problems.map((p) => `${p.kind} ${p.detail}`),
+    [],
+  );
+  assert.equal(report.events, 250);
 });

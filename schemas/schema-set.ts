@@ -29,16 +29,17 @@ export function knownSchema(schema: avro.Schema): KnownSchema {
   };
 }
 
-/**
- * A reader schema plus the writer schemas it accepts. Resolvers are built once
- * per writer schema and kept.
- */
+/** A writer schema the reader accepts, with the resolver its records are read through. */
 export interface WriterEntry {
   writer: KnownSchema;
   /** Undefined for the reader schema itself: its records need no resolution. */
   resolver: avro.Resolver | undefined;
 }
 
+/**
+ * A reader schema plus the writer schemas it accepts. Resolvers are built once
+ * per writer schema and kept.
+ */
 export class SchemaSet {
   readonly reader: KnownSchema;
   /** The entry of the reader schema itself: what nearly every record names. */

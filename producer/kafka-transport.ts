@@ -32,6 +32,7 @@ import { silentLogger } from '../common/logger.js';
 import { nonEmptyOption, oneOfOption, positiveIntegerOption } from '../common/options.js';
 import { TOPIC_DEFAULTS } from '../kafka/topics.js';
 import { RETRY_POLICIES, retry } from '../common/retry.js';
+import { AcknowledgedPartitions } from '../kafka/acknowledged-partitions.js';
 import { kafkaBrokers } from '../kafka/client.js';
 import { keyPartitioner } from '../kafka/partitioner.js';
 import { kafkaError } from '../kafka/errors.js';
@@ -113,6 +114,8 @@ export class KafkaTransport implements EventTransport {
   private readonly kafka: Kafka;
   /** The current producer session; replaced after a failed send (see `resetProducer`). */
   private producer: Producer;
+  /** Each send's partitions against its answers (docs/kafka.md: a send kafkajs resolves short). */
+  private readonly answered = new AcknowledgedPartitions();
   /** Producer sessions started anew after a failed send. */
   producerRestarts = 0;
   /** Events the broker acknowledged since this transport was made. */
@@ -413,13 +416,16 @@ export class KafkaTransport implements EventTransport {
         await this.producer.connect();
         this.connected = true;
       }
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        timeout: this.o.ackTimeoutMs,
-        compression: this.o.compression,
-        messages,
-      });
+      const producer = this.producer;
+      await this.answered.checked(() =>
+        producer.send({
+          topic: this.topic,
+          acks: -1,
+          timeout: this.o.ackTimeoutMs,
+          compression: this.o.compression,
+          messages,
+        }),
+      );
     } catch (error) {
       throw kafkaError(error, {
         operation: 'produce to',
@@ -448,7 +454,7 @@ export class KafkaTransport implements EventTransport {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2 on the key, as the Java client and kafkajs's DefaultPartitioner do: one package, one partition
-      createPartitioner: keyPartitioner,
+      createPartitioner: this.answered.partitioner(keyPartitioner),
     });
   }
 

@@ -3,6 +3,7 @@
  * there with its key, value and headers, plus the reason and where it came from.
  */
 import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
+import { AcknowledgedPartitions } from '../../kafka/acknowledged-partitions.js';
 import type { DeadLetter, DeadLetterSink } from './record-source.js';
 
 export const DLQ_HEADERS = {
@@ -31,6 +32,7 @@ export function deadLetterMessage(record: DeadLetter): Message {
 export class KafkaDeadLetters implements DeadLetterSink {
   readonly target: string;
   private readonly producer: Producer;
+  private readonly acknowledged = new AcknowledgedPartitions();
   private connected: Promise<void> | undefined;
 
   constructor(kafka: Kafka, dlqTopic: string) {
@@ -40,7 +42,7 @@ export class KafkaDeadLetters implements DeadLetterSink {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2 on the key, as the Java client does: one package, one partition
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      createPartitioner: this.acknowledged.partitioner(kafkajs.Partitioners.DefaultPartitioner),
     });
   }
 
@@ -49,11 +51,13 @@ export class KafkaDeadLetters implements DeadLetterSink {
     if (records.length === 0) return;
     this.connected ??= this.producer.connect();
     await this.connected;
-    await this.producer.send({
-      topic: this.target,
-      acks: -1,
-      messages: records.map(deadLetterMessage),
-    });
+    await this.acknowledged.checked(() =>
+      this.producer.send({
+        topic: this.target,
+        acks: -1,
+        messages: records.map(deadLetterMessage),
+      }),
+    );
   }
 
   async close(): Promise<void> {

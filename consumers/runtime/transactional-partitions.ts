@@ -20,6 +20,7 @@ import kafkajs, { type Kafka, type Producer, type TopicMessages } from 'kafkajs'
 import type { Logger } from 'pino';
 import type { AuditError } from '../../common/errors.js';
 import { RETRY_POLICIES, retry } from '../../common/retry.js';
+import { AcknowledgedPartitions } from '../../kafka/acknowledged-partitions.js';
 import { kafkaBrokers } from '../../kafka/client.js';
 import { kafkaError } from '../../kafka/errors.js';
 
@@ -38,6 +39,8 @@ export interface TransactionalPartitionsOptions {
 
 interface Ready {
   producer: Producer;
+  /** The partitions each send of `producer` addresses, checked against its answers. */
+  acknowledged: AcknowledgedPartitions;
   /**
    * The offset from which records of the partition are still to be published:
    * the committed offset read right after the fence, then the one each
@@ -75,13 +78,16 @@ export class TransactionalPartitions {
    */
   async commit(partition: number, topicMessages: TopicMessages[], next: bigint): Promise<void> {
     const ready = await this.readyFor(partition);
-    const { producer } = ready;
+    const { producer, acknowledged } = ready;
     const { inputTopic, groupId } = this.options;
     try {
       const transaction = await producer.transaction();
       try {
         const sending = topicMessages.filter((t) => t.messages.length > 0);
-        if (sending.length > 0) await transaction.sendBatch({ topicMessages: sending, acks: -1 });
+        if (sending.length > 0)
+          await acknowledged.checked(() =>
+            transaction.sendBatch({ topicMessages: sending, acks: -1 }),
+          );
         // kafkajs retries a busy coordinator for the records it sends, not for the offsets: a
         // transaction with offsets only (the monitor's evaluations that raise no alert) meets it first
         await retry(
@@ -139,13 +145,14 @@ export class TransactionalPartitions {
 
   private async fence(partition: number): Promise<Ready> {
     const { kafka, inputTopic, groupId, transactionalIdPrefix } = this.options;
+    const acknowledged = new AcknowledgedPartitions();
     const producer = kafka.producer({
       transactionalId: `${transactionalIdPrefix}-${partition}`,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2 on the key, as the Java client does: one key, one partition of each output topic
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      createPartitioner: acknowledged.partitioner(kafkajs.Partitioners.DefaultPartitioner),
     });
     try {
       await producer.connect();
@@ -154,7 +161,7 @@ export class TransactionalPartitions {
       await empty.abort();
       const next = await this.committedOffset(partition);
       this.options.logger.debug({ partition, next: String(next) }, 'transactional producer ready');
-      return { producer, next };
+      return { producer, acknowledged, next };
     } catch (error) {
       this.disconnect(producer);
       throw this.coded(

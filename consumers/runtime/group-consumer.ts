@@ -270,9 +270,22 @@ export class GroupConsumer implements RecordSource {
     return Date.now() - this.confirmedAt < this.sessionTimeoutMs;
   }
 
-  /** Fetches no more records; the batch being handled finishes. */
+  /**
+   * Fetches no more records; the batch being handled finishes. Between a
+   * crash and kafkajs's restart of the consumer there is nothing to pause
+   * (kafkajs throws): nothing is fetched then; what a restart before the stop
+   * fetches reaches the handler, which decides (the archiver takes nothing
+   * once it stops).
+   */
   pause(): void {
-    this.consumer.pause([{ topic: this.topic }]);
+    try {
+      this.consumer.pause([{ topic: this.topic }]);
+    } catch (error) {
+      this.logger.debug(
+        { err: (error as Error).message },
+        'nothing to pause: the consumer is restarting',
+      );
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { AuditErrorCode } from '../../common/errors.js';
 import { Spool } from '../../common/spool/spool.js';
 import type { Archiver } from '../../consumers/archiver/archiver.js';
@@ -117,6 +117,17 @@ test('group consumer options are checked at construction, naming the bad one', (
       { code: AuditErrorCode.InvalidOption, field },
       field,
     );
+});
+
+test('pausing a group consumer while kafkajs has no running consumer (between a crash and its restart) is no error', () => {
+  // a kafkajs client that never connects: its consumer is not running, as after a crash
+  const kafka = new kafkajs.Kafka({
+    clientId: 'pause-test',
+    brokers: ['127.0.0.1:9'],
+    logLevel: kafkajs.logLevel.NOTHING,
+  });
+  const consumer = new GroupConsumer({ kafka, groupId: 'g', topic: 't' });
+  assert.doesNotThrow(() => consumer.pause());
 });
 
 test('catching up leaves no abort listeners behind on the caller signal, however many batches it waits for', async (t) => {

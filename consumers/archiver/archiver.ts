@@ -236,17 +236,19 @@ export class Archiver implements RecordConsumer {
     // idle assigned partitions too: their digest intervals close, so that a stopped archiver
     // leaves nothing unverifiable; a partition fenced meanwhile is another writer's
     const unfenced = this.partitions.all().filter((p) => !this.partitions.isFenced(p));
+    const handled = new Set(this.partitions.handled());
     await this.partitions.forEach(holds ? unfenced : [], async (archiver, p) => {
       await archiver.flush();
       // commit what the archive now holds, so that the next start does not read it again
-      await this.source
-        .commit(p, archiver.archivedBelow)
-        .catch((error: Error) =>
-          this.logger.warn(
-            { partition: p, err: error.message },
-            'final commit failed; the archive still decides',
-          ),
-        );
+      if (handled.has(p))
+        await this.source
+          .commit(p, archiver.archivedBelow)
+          .catch((error: Error) =>
+            this.logger.warn(
+              { partition: p, err: error.message },
+              'final commit failed; the archive still decides',
+            ),
+          );
       if (this.source.holdsAssignment()) await archiver.closeDigests();
     });
     await this.source.stop();

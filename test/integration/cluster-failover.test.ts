@@ -34,6 +34,61 @@ function startCluster(t: TestContext): string {
   return brokers;
 }
 
+/** A client of `brokers` (`host:port`, a list or comma-separated), silent. */
+function clusterKafka(
+  brokers: string | string[],
+  clientId: string,
+  retry?: kafkajs.RetryOptions,
+): kafkajs.Kafka {
+  return new kafkajs.Kafka({
+    clientId,
+    brokers: typeof brokers === 'string' ? brokers.split(',') : brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+    ...(retry === undefined ? {} : { retry }),
+  });
+}
+
+/** Creates each topic with its partition count, on all three nodes, acknowledged by two. */
+async function createReplicated(
+  admin: kafkajs.Admin,
+  topics: Record<string, number>,
+): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.entries(topics).map(([topic, numPartitions]) => ({
+      topic,
+      numPartitions,
+      replicationFactor: 3,
+      configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+    })),
+  });
+}
+
+/**
+ * SIGKILLs the node that leads `partition` of `topic`: its node id, how many
+ * of the topic's partitions it led, and the nodes still up (`host:port`), to
+ * which the test's own questions go afterwards (kafkajs asks the one broker it
+ * connected to, which may be the dead one).
+ */
+async function killLeaderOf(
+  admin: kafkajs.Admin,
+  topic: string,
+  partition: number,
+): Promise<{ leader: number; led: number; survivors: string[] }> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = metadata.topics[0]?.partitions ?? [];
+  const leader = partitions.find((p) => p.partitionId === partition)?.leader;
+  assert.ok(leader !== undefined && leader > 0, `partition ${partition} has a leader`);
+  const survivors = (await admin.describeCluster()).brokers
+    .filter((b) => b.nodeId !== leader)
+    .map((b) => `${b.host}:${b.port}`);
+  const pid = Number(
+    readFileSync(join(ROOT, '.stack', 'cluster', `node${leader}.pid`), 'utf8').trim(),
+  );
+  process.kill(pid, 'SIGKILL');
+  return { leader, led: partitions.filter((p) => p.leader === leader).length, survivors };
+}
+
 /**
  * The leader of a partition, asked of `brokers` (the nodes still up) by a
  * fresh client per attempt: kafkajs may pick a node the metadata still lists,
@@ -41,11 +96,7 @@ function startCluster(t: TestContext): string {
  */
 async function leaderOf(brokers: string[], topic: string, partition: number): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const admin = new kafkajs.Kafka({
-      clientId: 'failover-test-after',
-      brokers,
-      logLevel: kafkajs.logLevel.NOTHING,
-    }).admin();
+    const admin = clusterKafka(brokers, 'failover-test-after').admin();
     try {
       await admin.connect();
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
@@ -63,24 +114,11 @@ async function leaderOf(brokers: string[], topic: string, partition: number): Pr
 
 test('three-node cluster: the partition leader killed while 4 producers publish and the archiver runs, a second member starting meanwhile; nothing lost, nothing duplicated, verify OK', async (t) => {
   const brokers = startCluster(t);
-  const kafka = new kafkajs.Kafka({
-    clientId: 'failover-test',
-    brokers: brokers.split(','),
-    logLevel: kafkajs.logLevel.NOTHING,
-  });
   const partitions = 6;
   const topic = `it-failover-${Date.now()}`;
-  const admin = kafka.admin();
+  const admin = clusterKafka(brokers, 'failover-test').admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topic, `${topic}.dlq`].map((name) => ({
-      topic: name,
-      numPartitions: name === topic ? partitions : 1,
-      replicationFactor: 3,
-      configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-    })),
-  });
+  await createReplicated(admin, { [topic]: partitions, [`${topic}.dlq`]: 1 });
   t.after(async () => {
     await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
     await admin.disconnect();
@@ -108,18 +146,7 @@ test('three-node cluster: the partition leader killed while 4 producers publish 
   );
 
   await sleep(1500);
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-  const leader = metadata.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
-  assert.ok(leader !== undefined && leader > 0, 'partition 0 has a leader');
-  // the test's own questions after the kill go to the nodes still up (kafkajs asks the one
-  // broker it connected to, which may be the dead one)
-  const survivors = (await admin.describeCluster()).brokers
-    .filter((b) => b.nodeId !== leader)
-    .map((b) => `${b.host}:${b.port}`);
-  const pid = Number(
-    readFileSync(join(ROOT, '.stack', 'cluster', `node${leader}.pid`), 'utf8').trim(),
-  );
-  process.kill(pid, 'SIGKILL');
+  const { leader, survivors } = await killLeaderOf(admin, topic, 0);
   const killedAt = Date.now();
   // a second member starts while the cluster still names the dead node as the leader
   const late = startArchiver({ ...env, AUDIT_LOG_LEVEL: 'warn' });
@@ -146,12 +173,9 @@ test('three-node cluster: the partition leader killed while 4 producers publish 
 
 /** The ids of the events on `topic`, read by a client of `brokers` until `expected` are there or 30 s passed. */
 async function idsOn(brokers: string[], topic: string, expected: number): Promise<Set<string>> {
-  const kafka = new kafkajs.Kafka({
-    clientId: 'failover-read',
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
+  const consumer = clusterKafka(brokers, 'failover-read').consumer({
+    groupId: `failover-read-${Date.now()}`,
   });
-  const consumer = kafka.consumer({ groupId: `failover-read-${Date.now()}` });
   const schemas = auditEventSchemas();
   const ids = new Set<string>();
   await consumer.connect();
@@ -174,27 +198,12 @@ async function idsOn(brokers: string[], topic: string, expected: number): Promis
 test("a send under way when a partition leader dies: kafkajs resolves it without that leader's partitions, the transport sees it and sends again, every event reaches the topic", async (t) => {
   const brokers = startCluster(t);
   // retries past the leader election (several seconds): the client retry that skips partitions
-  const kafka = new kafkajs.Kafka({
-    clientId: 'failover-send',
-    brokers: brokers.split(','),
-    logLevel: kafkajs.logLevel.NOTHING,
-    retry: { retries: 30, maxRetryTime: 2000 },
-  });
+  const kafka = clusterKafka(brokers, 'failover-send', { retries: 30, maxRetryTime: 2000 });
   const topic = `it-failover-send-${Date.now()}`;
   const admin = kafka.admin();
   await admin.connect();
   t.after(() => admin.disconnect());
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: 6,
-        replicationFactor: 3,
-        configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-      },
-    ],
-  });
+  await createReplicated(admin, { [topic]: 6 });
   const transport = new KafkaTransport({
     kafka,
     topic,
@@ -205,10 +214,11 @@ test("a send under way when a partition leader dies: kafkajs resolves it without
   // closed at the end; this hook only for a failure before it (the spool folder may be gone by then)
   t.after(() => transport.close(0).catch(() => undefined));
   const schemas = auditEventSchemas();
+  const idOf = (i: number): string => `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}`;
   const send = (from: number, count: number): void => {
     for (let i = from; i < from + count; i++) {
       const event = record({
-        id: `0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}`,
+        id: idOf(i),
         package_name: `pkg-${i % 60}`,
       });
       transport.send(event, encodeSingleObject(schemas, event));
@@ -218,17 +228,7 @@ test("a send under way when a partition leader dies: kafkajs resolves it without
   send(0, 120);
   await transport.flush(60_000);
 
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-  const leader = metadata.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
-  assert.ok(leader !== undefined && leader > 0, 'partition 0 has a leader');
-  const survivors = (await admin.describeCluster()).brokers
-    .filter((b) => b.nodeId !== leader)
-    .map((b) => `${b.host}:${b.port}`);
-  const led = metadata.topics[0]?.partitions.filter((p) => p.leader === leader).length ?? 0;
-  const pid = Number(
-    readFileSync(join(ROOT, '.stack', 'cluster', `node${leader}.pid`), 'utf8').trim(),
-  );
-  process.kill(pid, 'SIGKILL');
+  const { leader, led, survivors } = await killLeaderOf(admin, topic, 0);
   // one batch for all six partitions, sent while the metadata still names the dead leader
   send(120, 600);
   await transport.flush(90_000);
@@ -239,9 +239,7 @@ test("a send under way when a partition leader dies: kafkajs resolves it without
   );
 
   const ids = await idsOn(survivors, topic, 720);
-  const missing = Array.from({ length: 720 }, (_, i) => i).filter(
-    (i) => !ids.has(`0190b6a2-7c3e-7d4a-9b1e-${String(i).padStart(12, '0')}`),
-  );
+  const missing = Array.from({ length: 720 }, (_, i) => i).filter((i) => !ids.has(idOf(i)));
   assert.deepEqual(
     missing.length,
     0,
